@@ -1,0 +1,134 @@
+import { WireError, WireErrorCode } from './errors.js';
+
+/**
+ * Longest VLU accepted (RFC 7016 section 2.1.2): 10 bytes carry 70 bits, enough for any 64-bit
+ * value. Values above Number.MAX_SAFE_INTEGER are refused rather than silently rounded.
+ */
+export const MAX_VLU_BYTES = 10;
+
+/**
+ * A bounds-checked cursor over a byte range. Every read either returns a value or throws a
+ * WireError; it never reads outside [start, end). `bytes()` returns views, not copies.
+ */
+export class ByteReader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  pos: number;
+  readonly end: number;
+
+  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    if (start < 0 || end > buf.length || start > end) {
+      throw new WireError(WireErrorCode.Truncated, `range ${start}..${end} outside ${buf.length} bytes`);
+    }
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = start;
+    this.end = end;
+  }
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.end;
+  }
+
+  private need(n: number): void {
+    if (n > this.end - this.pos) {
+      throw new WireError(WireErrorCode.Truncated, `need ${n} bytes, ${this.end - this.pos} left`, this.pos);
+    }
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  peekU8(): number {
+    this.need(1);
+    return this.buf[this.pos]!;
+  }
+
+  u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  i32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A view of the next n bytes (no copy). */
+  bytes(n: number): Uint8Array {
+    if (n < 0) throw new WireError(WireErrorCode.Malformed, `negative length ${n}`, this.pos);
+    this.need(n);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** A view of everything left (no copy). */
+  rest(): Uint8Array {
+    const v = this.buf.subarray(this.pos, this.end);
+    this.pos = this.end;
+    return v;
+  }
+
+  skip(n: number): void {
+    this.need(n);
+    this.pos += n;
+  }
+
+  /** RFC 7016 section 2.1.2 variable-length unsigned integer. Accepts non-minimal forms. */
+  vlu(): number {
+    let value = 0;
+    for (let i = 0; i < MAX_VLU_BYTES; i++) {
+      if (this.pos >= this.end) {
+        throw new WireError(WireErrorCode.Truncated, 'VLU runs past the end', this.pos);
+      }
+      const b = this.buf[this.pos++]!;
+      value = value * 128 + (b & 0x7f);
+      if (value > Number.MAX_SAFE_INTEGER) {
+        throw new WireError(WireErrorCode.Limit, 'VLU exceeds 2^53-1', this.pos - 1);
+      }
+      if ((b & 0x80) === 0) return value;
+    }
+    throw new WireError(WireErrorCode.Limit, `VLU longer than ${MAX_VLU_BYTES} bytes`, this.pos);
+  }
+
+  /** A VLU byte count followed by that many bytes (a "field" in RFC 7016 terms), as a view. */
+  vluField(maxLength = Number.MAX_SAFE_INTEGER): Uint8Array {
+    const at = this.pos;
+    const n = this.vlu();
+    if (n > maxLength) throw new WireError(WireErrorCode.Limit, `field of ${n} bytes exceeds ${maxLength}`, at);
+    return this.bytes(n);
+  }
+
+  /** A sub-reader over the next n bytes; this reader skips past them. */
+  sub(n: number): ByteReader {
+    this.need(n);
+    const r = new ByteReader(this.buf, this.pos, this.pos + n);
+    this.pos += n;
+    return r;
+  }
+}
