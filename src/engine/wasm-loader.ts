@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import loader from '@assemblyscript/loader';
+import * as loader from '@assemblyscript/loader';
 
 /**
  * Loads the hot-path WebAssembly modules built from `assembly/<name>/index.ts` by
