@@ -1,0 +1,59 @@
+import type { KeyObject } from 'node:crypto';
+
+/**
+ * Messages between the main thread and the pool workers (`workers/*.ts`). Kept in one place so
+ * both sides agree on the shape; everything here survives structured clone.
+ */
+
+/** Which node:crypto or WASM backend a packet-cipher worker builds (see src/engine/aes/). */
+export type PoolCipherBackend = 'wasm' | 'node' | 'node-long-lived';
+
+/** Given to every worker once, at start (`workerData`). */
+export interface EngineWorkerData {
+  /** Present when the pool runs packet-cipher tasks: the KeyTable's shared buffers. */
+  cipher?: {
+    keys: { keys: SharedArrayBuffer; generations: SharedArrayBuffer };
+    backend: PoolCipherBackend;
+    wasmDebug: boolean;
+  };
+}
+
+/**
+ * How a worker hands the bytes back: 'none' when `data` is SharedArrayBuffer-backed (the worker
+ * works in place, the main thread sees the result), 'clone' to return a structured-clone copy,
+ * 'transfer' to move the ArrayBuffer back.
+ */
+export type CipherReply = 'none' | 'clone' | 'transfer';
+
+export interface CipherTask {
+  op: 'encrypt' | 'decrypt';
+  data: Uint8Array;
+  count: number;
+  /** offsets[count], lengths[count], keySlots[count], packed into one array to clone once. */
+  descriptors: Uint32Array;
+  reply: CipherReply;
+}
+
+/** What a cipher task returns: nothing for 'none', the processed bytes otherwise. */
+export type CipherTaskResult = Uint8Array | undefined;
+
+/** RFC 7425 §4.2 group 2 (1024-bit MODP) key pair; the private key stays a KeyObject. */
+export interface DhKeyPair {
+  /** Minimal-length big-endian public value (wire-reference §D.4, "Encoding"). */
+  publicKey: Uint8Array;
+  /** Opaque; KeyObjects clone across threads, so it can go back to any worker for agreement. */
+  privateKey: KeyObject;
+}
+
+export interface DhAgreeTask {
+  privateKey: KeyObject;
+  /** The peer's public value, big-endian, leading zeros allowed. */
+  peerPublicKey: Uint8Array;
+}
+
+/** Names of the task functions each worker module exports (piscina's `name` run option). */
+export const WORKER_TASKS = {
+  packetCipher: { file: 'packet-cipher.js', run: 'run' },
+  dhGenerate: { file: 'diffie-hellman.js', run: 'generate' },
+  dhAgree: { file: 'diffie-hellman.js', run: 'agree' },
+} as const;
