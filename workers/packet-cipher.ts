@@ -18,6 +18,13 @@ async function load(): Promise<PacketCipherSync> {
   const config = (workerData as EngineWorkerData | undefined)?.cipher;
   if (!config) throw new EngineError('ERR_ENGINE_BACKEND', 'this pool was started without a key table; it runs no packet-cipher tasks');
   keys = KeyTable.fromShared(config.keys);
+  if (config.backendModule !== undefined) {
+    const mod = (await import(config.backendModule)) as { createPacketCipher?: (keys: KeyTable) => PacketCipherSync };
+    if (typeof mod.createPacketCipher !== 'function') {
+      throw new EngineError('ERR_ENGINE_BACKEND', `${config.backendModule} exports no createPacketCipher(keys)`);
+    }
+    return mod.createPacketCipher(keys);
+  }
   switch (config.backend) {
     case 'wasm': {
       const { WasmPacketCipher } = await import('../src/engine/aes/wasm.js');

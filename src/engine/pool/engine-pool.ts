@@ -22,6 +22,11 @@ export interface EnginePoolOptions {
   cipherBackend?: PoolCipherBackend;
   /** Load build/wasm/aes.debug.wasm (assertions on) in the workers. */
   wasmDebug?: boolean;
+  /**
+   * A module (file URL) exporting `createPacketCipher(keys: KeyTable): PacketCipherSync`, loaded
+   * by the workers instead of `cipherBackend`: for backends outside src/engine/aes/ and tests.
+   */
+  cipherModule?: URL | string;
   /** Milliseconds an idle thread above minThreads lives. Default: piscina's. */
   idleTimeout?: number;
 }
@@ -47,6 +52,8 @@ export class EnginePool {
   readonly keys: KeyTable | undefined;
   private readonly piscina: Piscina;
   private closed = false;
+  /** The last pool-level failure not tied to a task, if any (tasks reject on their own). */
+  lastError: EngineError | undefined;
 
   constructor(options: EnginePoolOptions = {}) {
     const threads = options.threads ?? defaultPoolThreads();
@@ -63,6 +70,7 @@ export class EnginePool {
         keys: options.keys.shared,
         backend: this.cipherBackend!,
         wasmDebug: options.wasmDebug ?? false,
+        ...(options.cipherModule !== undefined ? { backendModule: String(options.cipherModule) } : {}),
       };
     }
     this.piscina = new Piscina({
@@ -72,6 +80,11 @@ export class EnginePool {
       atomics: this.atomics,
       workerData,
       ...(options.idleTimeout !== undefined ? { idleTimeout: options.idleTimeout } : {}),
+    });
+    // piscina emits 'error' for failures outside any task (a worker that fails to start, a
+    // protocol fault). Unhandled, that event would crash the process; keep it for inspection.
+    this.piscina.on('error', (e: unknown) => {
+      this.lastError = new EngineError('ERR_ENGINE_WORKER', `worker pool error: ${describeThrown(e)}`, { cause: e });
     });
   }
 

@@ -63,7 +63,7 @@ export class PoolPacketCipher implements PacketCipher {
     }
     this.minPacketsPerTask = Math.max(1, options.minPacketsPerTask ?? 64);
     this.pool = new EnginePool({ ...options, keys, cipherBackend: this.backend });
-    this.name = `pool-${this.backend}`;
+    this.name = options.cipherModule !== undefined ? 'pool-custom' : `pool-${this.backend}`;
   }
 
   encrypt(batch: PacketBatch): Promise<void> {

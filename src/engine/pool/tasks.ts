@@ -15,6 +15,8 @@ export interface EngineWorkerData {
     keys: { keys: SharedArrayBuffer; generations: SharedArrayBuffer };
     backend: PoolCipherBackend;
     wasmDebug: boolean;
+    /** file: URL of a module exporting `createPacketCipher(keys: KeyTable): PacketCipherSync`; overrides `backend`. */
+    backendModule?: string;
   };
 }
 
