@@ -192,8 +192,10 @@ faults('a typed error, a TypeError and a dying worker each reject with ERR_ENGIN
     b.keySlots[2] = slot;
     return b;
   };
-  await expectCode(faulty.encrypt(withSlot(12)), 'ERR_ENGINE_WORKER', /ERR_FIXTURE_EMPTY_KEY/);
-  await expectCode(faulty.encrypt(withSlot(CAPACITY - 2)), 'ERR_ENGINE_WORKER', /injected TypeError/);
+  const typed = await expectCode(faulty.encrypt(withSlot(12)), 'ERR_ENGINE_WORKER', /ERR_FIXTURE_EMPTY_KEY/);
+  assert.is(typed.workerCode, 'ERR_FIXTURE_EMPTY_KEY');
+  const untyped = await expectCode(faulty.encrypt(withSlot(CAPACITY - 2)), 'ERR_ENGINE_WORKER', /injected TypeError/);
+  assert.is(untyped.workerCode, undefined);
   await expectCode(faulty.decrypt(withSlot(CAPACITY - 1)), 'ERR_ENGINE_WORKER');
   const ok = makeBatch(20, false, 77);
   const expected = reference(ok, faultKeys, 'encrypt');

@@ -114,8 +114,11 @@ export class EnginePool {
       if (this.closed) throw new EngineError('ERR_ENGINE_CLOSED', `engine pool closed while a task was running: ${describeThrown(e)}`, { cause: e });
       // Errors thrown in a worker arrive as structured clones (message only). A deliberate
       // EngineError keeps its code (carried in the message); anything else is ERR_ENGINE_WORKER.
-      const { code, rest } = engineCodeOf(describeThrown(e));
-      throw new EngineError(code ?? 'ERR_ENGINE_WORKER', `worker task ${task.file}#${task.run} failed: ${rest}`, { cause: e });
+      const { code, workerCode, rest } = engineCodeOf(describeThrown(e));
+      throw new EngineError(code ?? 'ERR_ENGINE_WORKER', `worker task ${task.file}#${task.run} failed: ${rest}`, {
+        cause: e,
+        ...(workerCode !== undefined ? { workerCode } : {}),
+      });
     }
   }
 

@@ -17,8 +17,11 @@ export type EngineErrorCode =
 
 export class EngineError extends RtmfpError {
   declare readonly code: EngineErrorCode;
-  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown }) {
+  /** For ERR_ENGINE_WORKER: the code of the typed error the worker threw (e.g. ERR_CIPHER_KEY_EMPTY), if any. */
+  readonly workerCode: string | undefined;
+  constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown; workerCode?: string }) {
     super(code, message, options);
+    this.workerCode = options?.workerCode;
   }
 }
 
@@ -46,9 +49,14 @@ export function toTransferableError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));
 }
 
-/** Main side: the code a worker put in front of the message (see toTransferableError). */
-export function engineCodeOf(message: string): { code: EngineErrorCode | undefined; rest: string } {
+/**
+ * Main side: the code a worker put in front of the message (see toTransferableError). An engine
+ * code is kept as the EngineError's code; any other (ERR_CIPHER_KEY_EMPTY, ...) is reported as
+ * `workerCode` of an ERR_ENGINE_WORKER.
+ */
+export function engineCodeOf(message: string): { code: EngineErrorCode | undefined; workerCode: string | undefined; rest: string } {
   const m = /^\[([A-Z0-9_]+)\] ([\s\S]*)$/.exec(message);
-  if (m && ENGINE_CODES.has(m[1]!)) return { code: m[1] as EngineErrorCode, rest: m[2]! };
-  return { code: undefined, rest: message };
+  if (!m) return { code: undefined, workerCode: undefined, rest: message };
+  if (ENGINE_CODES.has(m[1]!)) return { code: m[1] as EngineErrorCode, workerCode: undefined, rest: m[2]! };
+  return { code: undefined, workerCode: m[1]!, rest: message };
 }
