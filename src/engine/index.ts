@@ -1,0 +1,26 @@
+// The engine: key table, packet batches, AES backends, worker pools and backend selection.
+export { KeyTable } from './key-table.js';
+export {
+  allocatePacketBatch,
+  validatePacketBatch,
+  MAX_BATCH_PACKET_BYTES,
+  type CipherDirection,
+  type PacketBatch,
+  type PacketCipher,
+  type PacketCipherSync,
+} from './packet-batch.js';
+export { instantiateWasm, compileWasm, wasmPath, type WasmModuleName } from './wasm-loader.js';
+export * from './aes/index.js';
+export { WasmPacketCipher } from './aes/wasm.js';
+export * from './pool/index.js';
+export {
+  selectPacketCipher,
+  MEASURED_PACKET_CIPHER_WINNER,
+  type PacketCipherChoice,
+  type ConcreteCipherChoice,
+  type SelectPacketCipherOptions,
+  type SelectedPacketCipher,
+} from './select.js';
+
+// --- Reassembly (src/engine/reassembly/) and window scheduling (src/engine/window/) ---
+// Their helpers report their exports to the coordinator, who adds them here.
