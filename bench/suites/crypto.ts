@@ -20,7 +20,7 @@ const PACKET = 1200;
 const KEYS = 4;
 const SIZES = [1, 16, 64, 256] as const;
 const DIRECTIONS: CipherDirection[] = ['encrypt', 'decrypt'];
-const HANDOFF_BATCH = 64;
+const HANDOFF_SIZES = [64, 256] as const;
 
 function makeBatch(count: number, shared: boolean): PacketBatch {
   const bytes = count * PACKET;
@@ -77,21 +77,25 @@ const suite: BenchSuite = {
       }
     }
 
-    // Handoff of a plain-ArrayBuffer batch to one node:crypto worker; 'sab' is the zero-copy case.
-    const handoffs: PoolHandoff[] = ['arena', 'transfer', 'clone'];
+    // How a plain-ArrayBuffer batch reaches one node:crypto worker (PoolHandoff); 'sab' is the
+    // zero-copy case of a batch already in a SharedArrayBuffer.
+    const handoffs: (PoolHandoff | 'sab')[] = ['sab', 'arena', 'transfer', 'clone'];
     for (const h of handoffs) {
-      const p = new PoolPacketCipher(keys, { backend: 'node', handoff: h });
+      const p = new PoolPacketCipher(keys, { backend: 'node', ...(h === 'sab' ? {} : { handoff: h }) });
       closers.push(() => p.close());
       for (const dir of DIRECTIONS) {
-        const batch = makeBatch(HANDOFF_BATCH, false);
-        add(`${dir}/pool-node-handoff-${h}/batch-${HANDOFF_BATCH}`, HANDOFF_BATCH, dir === 'encrypt' ? () => p.encrypt(batch) : () => p.decrypt(batch));
+        for (const count of HANDOFF_SIZES) {
+          const batch = makeBatch(count, h === 'sab');
+          add(`${dir}/pool-node-handoff-${h}/batch-${count}`, count, dir === 'encrypt' ? () => p.encrypt(batch) : () => p.decrypt(batch));
+        }
       }
     }
-    const sabPool = new PoolPacketCipher(keys, { backend: 'node' });
-    closers.push(() => sabPool.close());
-    for (const dir of DIRECTIONS) {
-      const batch = makeBatch(HANDOFF_BATCH, true);
-      add(`${dir}/pool-node-handoff-sab/batch-${HANDOFF_BATCH}`, HANDOFF_BATCH, dir === 'encrypt' ? () => sabPool.encrypt(batch) : () => sabPool.decrypt(batch));
+    // piscina 5's worker wake-up mode (the main thread never blocks in any of them).
+    for (const atomics of ['sync', 'async', 'disabled'] as const) {
+      const p = new PoolPacketCipher(keys, { backend: 'node', atomics });
+      closers.push(() => p.close());
+      const batch = makeBatch(64, true);
+      add(`decrypt/pool-node-atomics-${atomics}/batch-64`, 64, () => p.decrypt(batch));
     }
 
     return {
