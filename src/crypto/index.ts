@@ -9,3 +9,4 @@ export * from './kdf.js';
 export * from './certificate.js';
 export * from './key-components.js';
 export * from './peer-id.js';
+export * from './handshake-crypto.js';
