@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Bench } from 'tinybench';
+import { Amf0Decoder, Amf0Encoder, Amf3Decoder, Amf3Encoder, type AmfValue } from '../../src/wire/amf/index.js';
 import type { AnyChunk } from '../../src/wire/chunk.js';
 import { ChunkType, PacketMode } from '../../src/wire/chunk-type.js';
 import { FragmentControl } from '../../src/wire/chunks/user-data.js';
@@ -50,9 +51,48 @@ function chattyChunks(): AnyChunk[] {
   return chunks;
 }
 
+/**
+ * A NetConnection.connect command as Flash sends it (RFC 7425 §5, wire-reference §E.4): name,
+ * transaction ID, command object; and an AMF3 onMetaData-like object for the AMF3 codec.
+ */
+function connectCommand(): AmfValue[] {
+  return [
+    'connect',
+    1,
+    {
+      app: 'live/room-42',
+      flashVer: 'WIN 32,0,0,465',
+      swfUrl: 'https://example.invalid/player.swf',
+      tcUrl: 'rtmfp://example.invalid/live/room-42',
+      fpad: false,
+      capabilities: 239,
+      audioCodecs: 3575,
+      videoCodecs: 252,
+      videoFunction: 1,
+      pageUrl: 'https://example.invalid/room/42',
+      objectEncoding: 3,
+    },
+  ];
+}
+
+function metaData(): AmfValue {
+  return {
+    duration: 0,
+    width: 1280,
+    height: 720,
+    videocodecid: 7,
+    audiocodecid: 10,
+    framerate: 30,
+    videodatarate: 2500,
+    audiodatarate: 128,
+    encoder: 'rtmfp-engine bench',
+    tags: ['live', 'hd', 'stereo'],
+  };
+}
+
 const suite: BenchSuite = {
   name: 'wire',
-  description: 'RTMFP packet encode/decode (bulk: 1100-byte fragment + ack; chatty: 8 x 100-byte messages); per packet',
+  description: 'RTMFP packet encode/decode (bulk: 1100-byte fragment + ack; chatty: 8 x 100-byte messages) per packet; AMF0 connect command and AMF3 metadata object encode/decode per message',
   async register(bench: Bench): Promise<SuiteHandle> {
     const units: Record<string, number> = {};
     for (const [label, chunks] of [
@@ -75,6 +115,21 @@ const suite: BenchSuite = {
       units[`packet-encode/${label}`] = 1;
       units[`packet-decode/${label}`] = 1;
     }
+
+    // AMF: one value list / value per iteration (units = 1 message).
+    const amf0e = new Amf0Encoder();
+    const amf0d = new Amf0Decoder();
+    const amf3e = new Amf3Encoder();
+    const amf3d = new Amf3Decoder();
+    const connect = connectCommand();
+    const meta = metaData();
+    const connectBytes = amf0e.encodeAll(connect);
+    const metaBytes = amf3e.encode(meta);
+    if (amf0d.decodeAll(connectBytes).length !== connect.length) throw new Error('AMF0 connect did not round-trip');
+    bench.add('amf0-encode/connect', () => amf0e.encodeAll(connect));
+    bench.add('amf0-decode/connect', () => amf0d.decodeAll(connectBytes));
+    bench.add('amf3-encode/metadata', () => amf3e.encode(meta));
+    bench.add('amf3-decode/metadata', () => amf3d.decode(metaBytes));
     return { unitsPerIteration: units };
   },
 };
