@@ -1,0 +1,542 @@
+import {
+  Fragment,
+  ReassemblyError,
+  ReassemblyErrorCode,
+  REASSEMBLY_LIMITS,
+  UserDataFlag,
+  Verdict,
+  resolveReassemblyConfig,
+  type BatchOutcome,
+  type DeliveryOrder,
+  type FlowState,
+  type Reassembler,
+  type ReassemblyConfig,
+  type ReassemblyLayout,
+  type ReassemblyStats,
+} from './types.js';
+
+/** What a ring slot holds for the sequence number that maps to it. */
+const enum Slot {
+  /** Not in the set (or at or below deliveredThrough). */
+  Empty = 0,
+  /** A fragment whose payload sits in a pool block. */
+  Buffered = 1,
+  /** An ABN record: in the set, no payload (A.8). */
+  Abandoned = 2,
+  /** Network order: delivered before the walk reached it; still in the set. */
+  Delivered = 3,
+}
+
+/**
+ * The receiving state of one flow (RFC 7016 §3.6.3). Slots are a ring indexed by sequence
+ * number modulo ringSize; every occupied slot's sequence number lies in
+ * (deliveredThrough, deliveredThrough + ringSize], which the window check and the
+ * message-length cap guarantee (cumulativeAck - deliveredThrough <= maxFragmentsPerMessage).
+ */
+class FlowReceiver {
+  open = false;
+  network = false;
+  deliveredThrough = 0;
+  cumulativeAck = 0;
+  forwardSequence = 0;
+  finalSequence = -1;
+  /** Highest number known to be in the set (accepted records and the cumulative ack). */
+  highest = 0;
+  /** Slots not Empty. */
+  occupied = 0;
+  blocksUsed = 0;
+  bufferedBytes = 0;
+  accepted = 0;
+  duplicates = 0;
+  refusedCapacity = 0;
+  refusedWindow = 0;
+  refusedMessageLimit = 0;
+  refusedInvalid = 0;
+  deliveredMessages = 0;
+  deliveredBytes = 0;
+  abandonedRuns = 0;
+  abandonedBytes = 0;
+
+  readonly state: Uint8Array;
+  readonly fra: Uint8Array;
+  readonly length: Uint16Array;
+  readonly block: Int32Array;
+  /**
+   * Length of the run of linked Buffered slots (one message's contiguous fragments), valid at
+   * both ends of the run. Runs never cross a message boundary: a begin or whole never links to
+   * its left, an end or whole never to its right.
+   */
+  readonly run: Uint32Array;
+
+  constructor(ringSize: number) {
+    this.state = new Uint8Array(ringSize);
+    this.fra = new Uint8Array(ringSize);
+    this.length = new Uint16Array(ringSize);
+    this.block = new Int32Array(ringSize);
+    this.run = new Uint32Array(ringSize);
+  }
+
+  reset(network: boolean): void {
+    this.open = true;
+    this.network = network;
+    this.deliveredThrough = 0;
+    this.cumulativeAck = 0;
+    this.forwardSequence = 0;
+    this.finalSequence = -1;
+    this.highest = 0;
+    this.occupied = 0;
+    this.blocksUsed = 0;
+    this.bufferedBytes = 0;
+    this.accepted = 0;
+    this.duplicates = 0;
+    this.refusedCapacity = 0;
+    this.refusedWindow = 0;
+    this.refusedMessageLimit = 0;
+    this.refusedInvalid = 0;
+    this.deliveredMessages = 0;
+    this.deliveredBytes = 0;
+    this.abandonedRuns = 0;
+    this.abandonedBytes = 0;
+    this.state.fill(Slot.Empty);
+  }
+}
+
+/**
+ * Plain TypeScript reassembler. Staging, pool and delivery area share one ArrayBuffer so every
+ * copy is a `copyWithin` (no subarray object per fragment, never Buffer.concat).
+ */
+export class ReferenceReassembler implements Reassembler {
+  readonly kind = 'reference' as const;
+  readonly config: Readonly<ReassemblyLayout>;
+
+  readonly batchFlow: Int32Array;
+  readonly batchFlags: Uint8Array;
+  readonly batchSequence: Float64Array;
+  readonly batchForward: Float64Array;
+  readonly batchOffset: Uint32Array;
+  readonly batchLength: Uint32Array;
+  readonly batchData: Uint8Array;
+  readonly batchVerdict: Uint8Array;
+
+  readonly deliveryFlow: Int32Array;
+  readonly deliveryFirst: Float64Array;
+  readonly deliveryLast: Float64Array;
+  readonly deliveryOffset: Uint32Array;
+  readonly deliveryLength: Uint32Array;
+  readonly deliveryData: Uint8Array;
+
+  readonly abandonFlow: Int32Array;
+  readonly abandonFirst: Float64Array;
+  readonly abandonLast: Float64Array;
+  readonly abandonFragments: Uint32Array;
+  readonly abandonBytes: Uint32Array;
+
+  readonly ackFrom: Float64Array;
+  readonly ackTo: Float64Array;
+
+  /** batchData | pool | delivery area, one buffer. */
+  private readonly memory: Uint8Array;
+  private readonly poolBase: number;
+  private readonly deliveryBase: number;
+  private readonly freeBlocks: Int32Array;
+  private freeTop: number;
+  private readonly flows: FlowReceiver[] = [];
+  private readonly mask: number;
+  private deliveryUsed = 0;
+  private delivered = 0;
+  private abandoned = 0;
+  private invalidRecords = 0;
+  private openFlows = 0;
+  private readonly outcome: BatchOutcome = { delivered: 0, abandoned: 0 };
+
+  constructor(partial: Partial<ReassemblyConfig> = {}) {
+    const c = resolveReassemblyConfig(partial);
+    this.config = Object.freeze(c);
+    this.mask = c.ringSize - 1;
+    this.poolBase = c.batchDataBytes;
+    this.deliveryBase = this.poolBase + c.poolBlocks * c.blockBytes;
+    this.memory = new Uint8Array(this.deliveryBase + c.deliveryBytes);
+    this.batchData = this.memory.subarray(0, c.batchDataBytes);
+    this.deliveryData = this.memory.subarray(this.deliveryBase);
+    this.batchFlow = new Int32Array(c.maxBatch);
+    this.batchFlags = new Uint8Array(c.maxBatch);
+    this.batchSequence = new Float64Array(c.maxBatch);
+    this.batchForward = new Float64Array(c.maxBatch);
+    this.batchOffset = new Uint32Array(c.maxBatch);
+    this.batchLength = new Uint32Array(c.maxBatch);
+    this.batchVerdict = new Uint8Array(c.maxBatch);
+    this.deliveryFlow = new Int32Array(c.maxOutputs);
+    this.deliveryFirst = new Float64Array(c.maxOutputs);
+    this.deliveryLast = new Float64Array(c.maxOutputs);
+    this.deliveryOffset = new Uint32Array(c.maxOutputs);
+    this.deliveryLength = new Uint32Array(c.maxOutputs);
+    this.abandonFlow = new Int32Array(c.maxOutputs);
+    this.abandonFirst = new Float64Array(c.maxOutputs);
+    this.abandonLast = new Float64Array(c.maxOutputs);
+    this.abandonFragments = new Uint32Array(c.maxOutputs);
+    this.abandonBytes = new Uint32Array(c.maxOutputs);
+    this.ackFrom = new Float64Array(c.maxAckRanges);
+    this.ackTo = new Float64Array(c.maxAckRanges);
+    this.freeBlocks = new Int32Array(c.poolBlocks);
+    // Hand out low blocks first (stack popped from the top).
+    for (let i = 0; i < c.poolBlocks; i++) this.freeBlocks[i] = c.poolBlocks - 1 - i;
+    this.freeTop = c.poolBlocks;
+  }
+
+  openFlow(order: DeliveryOrder = 'sequence'): number {
+    for (let i = 0; i < this.config.maxFlows; i++) {
+      let f = this.flows[i];
+      if (f?.open) continue;
+      if (!f) {
+        f = new FlowReceiver(this.config.ringSize);
+        this.flows[i] = f;
+      }
+      f.reset(order === 'network');
+      this.openFlows++;
+      return i;
+    }
+    throw new ReassemblyError(ReassemblyErrorCode.FlowLimit, `all ${this.config.maxFlows} flow slots are open`);
+  }
+
+  closeFlow(flow: number): void {
+    const f = this.flowAt(flow);
+    for (let p = 0; p < this.config.ringSize; p++) {
+      if (f.state[p] === Slot.Buffered) this.freeBlocks[this.freeTop++] = f.block[p]!;
+      f.state[p] = Slot.Empty;
+    }
+    f.open = false;
+    this.openFlows--;
+  }
+
+  flowState(flow: number): FlowState {
+    const f = this.flowAt(flow);
+    const c = this.config;
+    const free = Math.min(c.flowBlocks - f.blocksUsed, this.freeTop);
+    return {
+      open: true,
+      order: f.network ? 'network' : 'sequence',
+      cumulativeAck: f.cumulativeAck,
+      forwardSequence: f.forwardSequence,
+      deliveredThrough: f.deliveredThrough,
+      finalSequence: f.finalSequence,
+      complete: f.finalSequence >= 0 && f.deliveredThrough >= f.finalSequence,
+      bufferedFragments: f.blocksUsed,
+      bufferedBytes: f.bufferedBytes,
+      availableBytes: Math.max(0, free) * c.blockBytes,
+      accepted: f.accepted,
+      duplicates: f.duplicates,
+      refusedCapacity: f.refusedCapacity,
+      refusedWindow: f.refusedWindow,
+      refusedMessageLimit: f.refusedMessageLimit,
+      refusedInvalid: f.refusedInvalid,
+      deliveredMessages: f.deliveredMessages,
+      deliveredBytes: f.deliveredBytes,
+      abandonedRuns: f.abandonedRuns,
+      abandonedBytes: f.abandonedBytes,
+    };
+  }
+
+  ackRanges(flow: number): number {
+    const f = this.flowAt(flow);
+    const { state } = f;
+    const mask = this.mask;
+    const hi = Math.min(f.highest, f.deliveredThrough + this.config.ringSize);
+    const max = this.config.maxAckRanges;
+    let n = 0;
+    let q = f.cumulativeAck + 1;
+    while (n < max) {
+      while (q <= hi && state[q & mask] === Slot.Empty) q++;
+      if (q > hi) break;
+      const from = q;
+      while (q <= hi && state[q & mask] !== Slot.Empty) q++;
+      this.ackFrom[n] = from;
+      this.ackTo[n] = q - 1;
+      n++;
+    }
+    return n;
+  }
+
+  stats(): ReassemblyStats {
+    return {
+      openFlows: this.openFlows,
+      poolBlocks: this.config.poolBlocks,
+      poolBlocksUsed: this.config.poolBlocks - this.freeTop,
+      invalidRecords: this.invalidRecords,
+    };
+  }
+
+  message(i: number): Uint8Array {
+    if (!(i >= 0 && i < this.delivered)) {
+      throw new ReassemblyError(ReassemblyErrorCode.BadFlow, `no delivered message ${i}`);
+    }
+    const off = this.deliveryOffset[i]!;
+    return this.deliveryData.subarray(off, off + this.deliveryLength[i]!);
+  }
+
+  process(count: number): BatchOutcome {
+    if (!Number.isInteger(count) || count < 0 || count > this.config.maxBatch) {
+      throw new ReassemblyError(ReassemblyErrorCode.BatchLimit, `batch count ${count} not in [0, ${this.config.maxBatch}]`);
+    }
+    this.deliveryUsed = 0;
+    this.delivered = 0;
+    this.abandoned = 0;
+    for (let i = 0; i < count; i++) this.batchVerdict[i] = this.record(i);
+    this.outcome.delivered = this.delivered;
+    this.outcome.abandoned = this.abandoned;
+    return this.outcome;
+  }
+
+  private flowAt(flow: number): FlowReceiver {
+    const f = Number.isInteger(flow) ? this.flows[flow] : undefined;
+    if (!f?.open) throw new ReassemblyError(ReassemblyErrorCode.BadFlow, `flow slot ${flow} is not open`);
+    return f;
+  }
+
+  /** One User Data record (RFC 7016 §3.6.3.2), then delivery (§3.6.3.3). */
+  private record(i: number): Verdict {
+    const c = this.config;
+    const slot = this.batchFlow[i]!;
+    const f = slot >= 0 && slot < c.maxFlows ? this.flows[slot] : undefined;
+    if (!f?.open) {
+      this.invalidRecords++;
+      return Verdict.Invalid;
+    }
+    const seq = this.batchSequence[i]!;
+    const fsn = this.batchForward[i]!;
+    if (
+      !(Number.isInteger(seq) && seq >= 1 && seq <= REASSEMBLY_LIMITS.maxSequence) ||
+      !(Number.isInteger(fsn) && fsn >= 0 && fsn <= seq)
+    ) {
+      f.refusedInvalid++;
+      return Verdict.Invalid;
+    }
+    const flags = this.batchFlags[i]!;
+    const abn = (flags & UserDataFlag.ABN) !== 0;
+    const fin = (flags & UserDataFlag.FIN) !== 0;
+    const fra = (flags & UserDataFlag.FRA) >> 4;
+    let off = 0;
+    let len = 0;
+    if (!abn) {
+      off = this.batchOffset[i]!;
+      len = this.batchLength[i]!;
+      if (len > c.maxFragmentBytes || off + len > c.batchDataBytes) {
+        f.refusedInvalid++;
+        return Verdict.Invalid;
+      }
+    }
+    const mask = this.mask;
+    const csn0 = f.cumulativeAck;
+    const D = f.deliveredThrough;
+    const p = seq & mask;
+    const fresh = seq > csn0 && (seq > D + c.ringSize || f.state[p] === Slot.Empty);
+    if (fresh) {
+      // Nothing may follow FIN, and FIN may not move (C.1, C.4).
+      const finalKnown = f.finalSequence >= 0;
+      if ((finalKnown && seq > f.finalSequence) || (fin && ((finalKnown && seq !== f.finalSequence) || seq < f.highest))) {
+        f.refusedInvalid++;
+        return Verdict.Invalid;
+      }
+    }
+    // The FSN applies even when the fragment itself is refused (C.1: the receiver gives up on
+    // everything at or below it).
+    if (fsn > f.forwardSequence) f.forwardSequence = fsn;
+    if (fsn > f.cumulativeAck) f.cumulativeAck = fsn;
+
+    let verdict: Verdict;
+    if (!fresh) {
+      f.duplicates++;
+      verdict = Verdict.Duplicate;
+    } else if (seq > csn0 + c.windowSequences) {
+      f.refusedWindow++;
+      verdict = Verdict.RefusedWindow;
+    } else if (abn) {
+      f.state[p] = Slot.Abandoned;
+      f.occupied++;
+      verdict = Verdict.Accepted;
+    } else if (fra === Fragment.Whole && (f.network || seq === D + 1)) {
+      // Deliverable at once: straight from staging, no block.
+      this.emitDelivery(slot, seq, seq, off, len);
+      f.deliveredMessages++;
+      f.deliveredBytes += len;
+      f.state[p] = Slot.Delivered;
+      f.occupied++;
+      verdict = Verdict.Accepted;
+    } else {
+      verdict = this.store(f, slot, seq, fra, off, len);
+    }
+    if (verdict === Verdict.Accepted) {
+      f.accepted++;
+      if (seq > f.highest) f.highest = seq;
+      if (fin) f.finalSequence = seq;
+    }
+    // Extend the cumulative ack over slots already in the set.
+    const limit = f.deliveredThrough + c.ringSize;
+    while (f.cumulativeAck < limit && f.state[(f.cumulativeAck + 1) & mask] !== Slot.Empty) f.cumulativeAck++;
+    if (f.cumulativeAck > f.highest) f.highest = f.cumulativeAck;
+    this.walk(f, slot);
+    return verdict;
+  }
+
+  /** Copies a fragment into a pool block and links it to its neighbours. */
+  private store(f: FlowReceiver, slot: number, seq: number, fra: number, off: number, len: number): Verdict {
+    const c = this.config;
+    const mask = this.mask;
+    const { state, run } = f;
+    let leftLen = 0;
+    let rightLen = 0;
+    if (fra === Fragment.End || fra === Fragment.Middle) {
+      const q = (seq - 1) & mask;
+      const qf = f.fra[q]!;
+      if (seq - 1 > f.deliveredThrough && state[q] === Slot.Buffered && (qf === Fragment.Begin || qf === Fragment.Middle)) leftLen = run[q]!;
+    }
+    if (fra === Fragment.Begin || fra === Fragment.Middle) {
+      const q = (seq + 1) & mask;
+      const qf = f.fra[q]!;
+      if (state[q] === Slot.Buffered && (qf === Fragment.Middle || qf === Fragment.End)) rightLen = run[q]!;
+    }
+    const total = leftLen + 1 + rightLen;
+    if (total > c.maxFragmentsPerMessage) {
+      f.refusedMessageLimit++;
+      return Verdict.RefusedMessageLimit;
+    }
+    const reserve = seq === f.cumulativeAck + 1 ? 0 : c.inOrderReserveBlocks;
+    if (f.blocksUsed >= c.flowBlocks - reserve || c.poolBlocks - this.freeTop >= c.poolBlocks - reserve) {
+      f.refusedCapacity++;
+      return Verdict.RefusedCapacity;
+    }
+    const b = this.freeBlocks[--this.freeTop]!;
+    this.memory.copyWithin(this.poolBase + b * c.blockBytes, off, off + len);
+    const p = seq & mask;
+    state[p] = Slot.Buffered;
+    f.fra[p] = fra;
+    f.length[p] = len;
+    f.block[p] = b;
+    run[p] = total;
+    run[(seq - leftLen) & mask] = total;
+    run[(seq + rightLen) & mask] = total;
+    f.occupied++;
+    f.blocksUsed++;
+    f.bufferedBytes += len;
+    if (f.network) {
+      const first = seq - leftLen;
+      const last = seq + rightLen;
+      if (f.fra[first & mask] === Fragment.Begin && f.fra[last & mask] === Fragment.End) this.deliverRun(f, slot, first, last, Slot.Delivered);
+    }
+    return Verdict.Accepted;
+  }
+
+  /**
+   * Delivery walk from deliveredThrough + 1 over numbers in the set (§3.6.3.3): deliver whole
+   * fragments and complete begin..end runs, abandon runs that can no longer complete and
+   * orphaned middle/end runs, stop at a message still in progress at the cumulative ack.
+   */
+  private walk(f: FlowReceiver, slot: number): void {
+    const mask = this.mask;
+    const { state } = f;
+    while (f.deliveredThrough < f.cumulativeAck) {
+      if (f.occupied === 0) {
+        // Nothing held: jump over an FSN-covered stretch of any length in O(1).
+        f.deliveredThrough = f.cumulativeAck;
+        break;
+      }
+      const s = f.deliveredThrough + 1;
+      const p = s & mask;
+      const st = state[p];
+      if (st === Slot.Empty) {
+        f.deliveredThrough = s;
+        continue;
+      }
+      if (st !== Slot.Buffered) {
+        state[p] = Slot.Empty;
+        f.occupied--;
+        f.deliveredThrough = s;
+        continue;
+      }
+      const fr = f.fra[p];
+      if (fr === Fragment.Whole) {
+        this.deliverRun(f, slot, s, s, Slot.Empty);
+        f.deliveredThrough = s;
+        continue;
+      }
+      const e = s + f.run[p]! - 1;
+      if (fr === Fragment.Begin) {
+        if (f.fra[e & mask] === Fragment.End) {
+          this.deliverRun(f, slot, s, e, Slot.Empty);
+        } else if (e < f.cumulativeAck) {
+          this.abandonRun(f, slot, s, e);
+        } else {
+          break; // in progress
+        }
+      } else {
+        this.abandonRun(f, slot, s, e); // orphan: its begin is gone
+      }
+      f.deliveredThrough = e;
+    }
+  }
+
+  private deliverRun(f: FlowReceiver, slot: number, first: number, last: number, after: Slot): void {
+    const c = this.config;
+    const mask = this.mask;
+    const start = this.deliveryUsed;
+    let dst = this.deliveryBase + start;
+    for (let q = first; q <= last; q++) {
+      const p = q & mask;
+      const b = f.block[p]!;
+      const len = f.length[p]!;
+      const src = this.poolBase + b * c.blockBytes;
+      this.memory.copyWithin(dst, src, src + len);
+      dst += len;
+      this.freeBlocks[this.freeTop++] = b;
+      f.state[p] = after;
+      f.bufferedBytes -= len;
+    }
+    const n = last - first + 1;
+    f.blocksUsed -= n;
+    if (after === Slot.Empty) f.occupied -= n;
+    const bytes = dst - this.deliveryBase - start;
+    const k = this.delivered++;
+    this.deliveryFlow[k] = slot;
+    this.deliveryFirst[k] = first;
+    this.deliveryLast[k] = last;
+    this.deliveryOffset[k] = start;
+    this.deliveryLength[k] = bytes;
+    this.deliveryUsed = start + bytes;
+    f.deliveredMessages++;
+    f.deliveredBytes += bytes;
+  }
+
+  private emitDelivery(slot: number, first: number, last: number, off: number, len: number): void {
+    const start = this.deliveryUsed;
+    this.memory.copyWithin(this.deliveryBase + start, off, off + len);
+    const k = this.delivered++;
+    this.deliveryFlow[k] = slot;
+    this.deliveryFirst[k] = first;
+    this.deliveryLast[k] = last;
+    this.deliveryOffset[k] = start;
+    this.deliveryLength[k] = len;
+    this.deliveryUsed = start + len;
+  }
+
+  private abandonRun(f: FlowReceiver, slot: number, first: number, last: number): void {
+    const mask = this.mask;
+    let bytes = 0;
+    for (let q = first; q <= last; q++) {
+      const p = q & mask;
+      bytes += f.length[p]!;
+      this.freeBlocks[this.freeTop++] = f.block[p]!;
+      f.state[p] = Slot.Empty;
+    }
+    const n = last - first + 1;
+    f.blocksUsed -= n;
+    f.occupied -= n;
+    f.bufferedBytes -= bytes;
+    const k = this.abandoned++;
+    this.abandonFlow[k] = slot;
+    this.abandonFirst[k] = first;
+    this.abandonLast[k] = last;
+    this.abandonFragments[k] = n;
+    this.abandonBytes[k] = bytes;
+    f.abandonedRuns++;
+    f.abandonedBytes += bytes;
+  }
+}
