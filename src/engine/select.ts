@@ -29,7 +29,10 @@ export type ConcreteCipherChoice = Exclude<PacketCipherChoice, 'auto'>;
 export const MEASURED_PACKET_CIPHER_WINNER: { choice: ConcreteCipherChoice; source: string; why: string } = {
   choice: 'node',
   source: 'bench/results/crypto.json',
-  why: 'node:crypto batched was the fastest inline backend for encrypt and decrypt at every batch size measured; the pool rows cost more main-thread time per packet than node:crypto batched spends on the AES itself',
+  why:
+    'node:crypto batched was the fastest decrypt at batches of 16-256 (1.2-2.4 us/packet) and tied with long-lived ' +
+    'for encrypt (4-5 us); WASM (constant-time AES) measured 14-38 us/packet; pool rows add a worker round trip ' +
+    '(pool-node decrypt 1.9-5 us/packet at 16-256, ~100 us at batch 1)',
 };
 
 export interface SelectPacketCipherOptions {

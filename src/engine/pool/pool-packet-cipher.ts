@@ -12,11 +12,15 @@ import { WORKER_TASKS, type CipherTask, type CipherTaskResult, type PoolCipherBa
  * - 'clone': copy the packets into a fresh buffer, structured-clone it there and back, copy back.
  * - 'transfer': copy the packets into a pooled ArrayBuffer, transfer it there and back, copy back.
  *
- * Measured side by side by bench/suites/crypto.ts (`*-handoff-*` rows, 64 x 1200 B, 1 worker,
- * 2-core VM): arena beat transfer and clone in both directions (see bench/results/crypto.json),
- * so 'arena' is the default. The copies are the same in all three; what differs is the message:
- * a SharedArrayBuffer handle costs nothing to post, while clone serializes the bytes twice and
- * transfer detaches and re-wraps buffers.
+ * Measured side by side in one run by bench/suites/crypto.ts (`pool-node-handoff-*` rows, 1200 B
+ * packets, one worker, shared 2-core VM; bench/results/crypto.json), ns per packet:
+ *   decrypt 64: sab 6148 (noisy), arena 2835, clone 2818, transfer 8829
+ *   decrypt 256: sab 2310, arena 1670, clone 2242, transfer 5167
+ *   encrypt 64: sab 3711, arena 5686, clone 5388, transfer 4452
+ *   encrypt 256: sab 3834, arena 5312, clone 3860, transfer 8473
+ * Arena and clone are within the machine's noise of each other and transfer is slowest in 3 of 4.
+ * 'arena' is the default: it copies each byte twice (in, out) where clone copies four times and
+ * allocates per batch, and it wins on the largest batches where copying dominates.
  */
 export type PoolHandoff = 'arena' | 'clone' | 'transfer';
 
