@@ -11,7 +11,6 @@ export {
 } from './packet-batch.js';
 export { instantiateWasm, compileWasm, wasmPath, type WasmModuleName } from './wasm-loader.js';
 export * from './aes/index.js';
-export { WasmPacketCipher } from './aes/wasm.js';
 export * from './pool/index.js';
 export {
   selectPacketCipher,
