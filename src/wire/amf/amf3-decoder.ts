@@ -246,7 +246,8 @@ export class Amf3Reader {
       result = props;
     } else {
       props = {};
-      result = new AmfTypedObject(traits.className, props, { sealedMembers: traits.sealed, dynamic: traits.dynamic });
+      // A copy per instance: callers may edit one object's traits without touching the others.
+      result = new AmfTypedObject(traits.className, props, { sealedMembers: traits.sealed.slice(), dynamic: traits.dynamic });
     }
     this.addObject(result);
     const sealed = traits.sealed;
@@ -265,10 +266,11 @@ export class Amf3Reader {
   }
 
   private failExternalizable(className: string, at: number): never {
-    this.in.fail(
+    throw new AmfError(
       AmfErrorCode.Externalizable,
       `AMF3 object of externalizable class "${className}": its body format is private to the class`,
       at,
+      className,
     );
   }
 
