@@ -42,13 +42,12 @@ function needsAvmPlus(v: object): boolean {
 export class Amf0Writer {
   private readonly w: ByteWriter;
   private readonly limits: AmfEncoderLimits;
-  private readonly amf3: Amf3Writer;
+  private amf3: Amf3Writer | undefined;
   private refs = new Map<object, number>();
 
   constructor(w: ByteWriter, limits: AmfEncoderLimits) {
     this.w = w;
     this.limits = limits;
-    this.amf3 = new Amf3Writer(w, limits);
   }
 
   resetTables(): void {
@@ -65,6 +64,8 @@ export class Amf0Writer {
 
   writeAvmPlus(v: AmfValue, depth: number): void {
     this.w.u8(Amf0Marker.AvmPlus);
+    // Created on first use: most AMF0 messages never switch.
+    this.amf3 ??= new Amf3Writer(this.w, this.limits);
     this.amf3.resetTables();
     this.amf3.writeValue(v, depth);
   }
