@@ -23,7 +23,7 @@ import {
   programLogs,
   type ProgramLog,
 } from './support/program-logs.js';
-import { rawScenarios, toHex, type RawScenario } from './support/vectors.js';
+import { rawScenarios, toHex, vectorsAvailable, type RawScenario } from './support/vectors.js';
 
 interface Expected {
   datagrams: number;
@@ -80,7 +80,9 @@ const LOG_URLS_NOT_ON_WIRE: Record<string, string[]> = { s10: ['rtmfp://127.0.0.
 const APPLICATION_FLOW_METADATA = ['http://zenomt.com/ns/rtmfp#redirector', 'metadata', 'metadata return'];
 
 const started = Date.now();
-const scenarios: RawScenario[] = rawScenarios();
+// Missing vectors fail the first test with a clear message instead of crashing the file.
+const available = vectorsAvailable();
+const scenarios: RawScenario[] = available ? rawScenarios() : [];
 const walks = new Map<string, ScenarioWalk>(scenarios.map((s) => [s.name, walkScenario(s)]));
 const walkMs = Date.now() - started;
 const logs = new Map<string, ProgramLog[]>(scenarios.map((s) => [s.name, programLogs(s.name)]));
@@ -94,6 +96,7 @@ function expected(name: string): Expected {
 const open = suite('raw captures: every datagram opens');
 
 open('the scenarios are the ten of the README', () => {
+  assert.ok(available, 'the shared vectors folder (<repo>/../shared/vectors) is missing');
   assert.equal(scenarios.map((s) => s.name), Object.keys(EXPECTED));
 });
 
@@ -363,6 +366,56 @@ flows('connect tcUrl / app, stream names and status codes agree with what the pr
   }
 });
 
+flows('concrete values: Mona SetKeepalive, librtmfp P2P stream 2000001, the connect command object', () => {
+  // Mona sends `00 29 00003a98 00002710` after the connect _result (E.6) in every Mona scenario.
+  for (const name of ['s5', 's6', 's7', 's10']) {
+    const w = walks.get(name)!;
+    const ka = w.tcMessages.flatMap((m) => (m.message.kind === 'user-control' && m.message.event.kind === 'SetKeepalive' ? [m.message.event] : []));
+    assert.ok(ka.length > 0, `${name}: no SetKeepalive`);
+    for (const e of ka) assert.equal([e.serverKeepaliveMs, e.peerKeepaliveMs], [15000, 10000], name);
+    // librtmfp prints the same two numbers, but in the other order: it reads both as arguments of
+    // one call, whose evaluation order C++ leaves unspecified. The wire order is E.6's.
+    const printed = logs.get(name)!.flatMap((l) => [...l.text.matchAll(/server period=(\d+)ms - peer period=(\d+)ms/g)]);
+    for (const m of printed) assert.equal([Number(m[1]), Number(m[2])].sort(), [10000, 15000]);
+  }
+  // s6: the direct P2P NetStream plays on `TC 04 fa 89 01` (stream 2000001, E.1, E.8).
+  const p2p = walks.get('s6')!.tcMessages.filter((m) => m.tc.streamId === 2000001);
+  assert.ok(p2p.some((m) => m.message.kind === 'command' && m.message.command.name === 'play' && m.message.command.args[0] === 'test'));
+  assert.ok(p2p.some((m) => m.message.kind === 'video') && p2p.some((m) => m.message.kind === 'audio'));
+  // s1: tcconn's connect carries objectEncoding 0 and the app / tcUrl tcserver logged.
+  const connect = commands(walks.get('s1')!).find((c) => c.name === 'connect')!;
+  const o = connect.commandObject as Record<string, unknown>;
+  assert.is(connect.transactionId, 1);
+  assert.is(o['app'], 'live');
+  assert.is(o['objectEncoding'], 0);
+  assert.ok(logs.get('s1')!.some((l) => l.text.includes('"app":"live"') && l.text.includes(`"tcUrl":"${String(o['tcUrl'])}"`)));
+});
+
+const control = suite('raw captures: the walk can fail');
+
+control('a flipped ciphertext byte, a missing secret and a wrong AES key log are all noticed', () => {
+  const s8 = scenarios.find((s) => s.name === 's8')!;
+  const copy = (): RawScenario => ({ ...s8, captures: s8.captures.map((c) => ({ ...c, datagrams: c.datagrams.map((d) => ({ ...d })) })), keys: [...s8.keys] });
+  // Byte 20 of the last datagram (ciphertext past the words the session ID is scrambled with):
+  // the session is still found, but its HMAC no longer verifies.
+  const a = copy();
+  const last = a.captures[0]!.datagrams.at(-1)!;
+  last.hex = last.hex.slice(0, 40) + (last.hex[40] === '0' ? '1' : '0') + last.hex.slice(41);
+  const wa = walkScenario(a);
+  assert.equal(wa.unopened.map((u) => u.n), [last.n]);
+  // Without the DH secrets no handshake gets keys, and no session datagram opens.
+  const b = copy();
+  b.keys = b.keys.filter((k) => !(k.kind === 'HMACKEY' && k.length >= 96));
+  const wb = walkScenario(b);
+  assert.is(wb.handshakes[0]!.failure, 'no key-log secret derives loaded AES keys');
+  assert.is(wb.totals.session, 0);
+  assert.is(wb.unopened.length, expected('s8').session);
+  // A secret whose derived keys the programs never loaded is refused.
+  const c = copy();
+  c.keys = c.keys.filter((k) => !k.kind.startsWith('AES'));
+  assert.ok(walkScenario(c).handshakes[0]!.failure !== undefined);
+});
+
 flows('the whole walk stays fast', () => {
   assert.ok(walkMs < 20000, `${walkMs} ms`);
 });
@@ -371,3 +424,4 @@ open.run();
 keys.run();
 sessions.run();
 flows.run();
+control.run();
