@@ -219,50 +219,58 @@ for (const kind of KINDS) {
     assert.equal(ranges(small, g), [[2, 2], [4, 4]], 'truncated to maxAckRanges');
   });
 
-  t('per-flow cap: out-of-order data stops short of the in-order reserve; the hole can still come in', () => {
-    // Block = 8 bytes; flow cap 4 blocks, 1 reserved for the fragment at cumulativeAck + 1.
-    const r = make(kind, { maxFragmentBytes: 8, flowBufferBytes: 32, poolBytes: 1024, inOrderReserveBlocks: 1 });
+  t('per-flow cap with hole reservation: gaps below the top keep a block; filling one is never refused', () => {
+    // Block = 8 bytes; flow cap 4 blocks. Admission: blocks + gaps below the highest held <= 4.
+    const r = make(kind, { maxFragmentBytes: 8, flowBufferBytes: 32, poolBytes: 1024, maxFragmentsPerMessage: 2 });
     const f = r.openFlow();
     // Messages [1,2] [3,4] [5,6] [7,8]; the ends arrive first.
     let res = call(r, [
-      { flow: f, seq: 2, flags: END, data: 'b' },
-      { flow: f, seq: 4, flags: END, data: 'd' },
-      { flow: f, seq: 6, flags: END, data: 'f' },
-      { flow: f, seq: 8, flags: END, data: 'h' },
+      { flow: f, seq: 2, flags: END, data: 'b' }, // 1 block + gap {1} = 2
+      { flow: f, seq: 4, flags: END, data: 'd' }, // 2 blocks + gaps {1,3} = 4
+      { flow: f, seq: 6, flags: END, data: 'f' }, // would be 3 + {1,3,5} = 6
+      { flow: f, seq: 5, flags: BEGIN, data: 'e' }, // 3 + {1,3} = 5
     ]);
-    assert.equal(res.verdicts, [A, A, A, Verdict.RefusedCapacity]);
-    assert.equal(ranges(r, f), [[2, 2], [4, 4], [6, 6]], 'a refused fragment is not in the set');
-    assert.is(r.flowState(f).availableBytes, 8);
-    assert.is(bufferBlocksAvailable(r.flowState(f)), 1);
-    // The begin of message 1 is the fragment at CSN + 1: it may use the reserve.
+    assert.equal(res.verdicts, [A, A, Verdict.RefusedCapacity, Verdict.RefusedCapacity]);
+    assert.equal(ranges(r, f), [[2, 2], [4, 4]], 'a refused fragment is not in the set');
+    assert.is(r.flowState(f).availableBytes, 0);
+    assert.is(bufferBlocksAvailable(r.flowState(f)), 0);
+    // Filling a gap uses its reserved block.
     res = call(r, [{ flow: f, seq: 1, flags: BEGIN, data: 'a' }]);
     assert.equal(res.verdicts, [A]);
     assert.equal(texts(res), [[1, 2, 'ab']]);
+    // Now 1 block (4) + gap {3} = 2: room for two more blocks at the top.
+    assert.is(r.flowState(f).availableBytes, 16);
     res = call(r, [
-      { flow: f, seq: 8, flags: END, data: 'h' },
+      { flow: f, seq: 6, flags: END, data: 'f' }, // 2 + {3,5} = 4
+      { flow: f, seq: 7, flags: BEGIN, data: 'g' }, // 3 + {3,5} = 5
       { flow: f, seq: 3, flags: BEGIN, data: 'c' },
+      { flow: f, seq: 5, flags: BEGIN, data: 'e' },
     ]);
-    assert.equal(res.verdicts, [A, A]);
-    assert.equal(texts(res), [[3, 4, 'cd']]);
-    assert.is(r.flowState(f).refusedCapacity, 1);
+    assert.equal(res.verdicts, [A, Verdict.RefusedCapacity, A, A]);
+    assert.equal(texts(res), [[3, 4, 'cd'], [5, 6, 'ef']]);
+    assert.is(r.flowState(f).refusedCapacity, 3);
+    assert.is(r.flowState(f).bufferedFragments, 0);
+    assert.is(r.flowState(f).availableBytes, 32);
   });
 
-  t('instance cap: flows share the pool; one flow filling it refuses another', () => {
-    const r = make(kind, { maxFragmentBytes: 8, flowBufferBytes: 64, poolBytes: 24, inOrderReserveBlocks: 0 });
+  t('instance cap: flows share the pool, gaps included; in-order whole messages need no block', () => {
+    const r = make(kind, { maxFragmentBytes: 8, flowBufferBytes: 64, poolBytes: 24, maxFragmentsPerMessage: 3 });
     const f = r.openFlow();
     const g = r.openFlow();
     const res = call(r, [
-      { flow: f, seq: 2, data: '1' },
-      { flow: f, seq: 3, data: '2' },
-      { flow: f, seq: 4, data: '3' },
-      { flow: g, seq: 2, data: '4' },
-      { flow: g, seq: 1, data: 'in-order' }, // next in order: no block needed
+      { flow: f, seq: 2, data: '1' }, // pool: 1 block + gap 1 = 2
+      { flow: f, seq: 3, data: '2' }, // 2 + 1 = 3
+      { flow: f, seq: 4, data: '3' }, // 3 + 1 = 4 > 3
+      { flow: g, seq: 2, data: '4' }, // 3 + g's 1 block + 1 gap = 5 > 3
+      { flow: g, seq: 1, data: 'in-order' }, // next in order: delivered from staging
     ]);
-    assert.equal(res.verdicts, [A, A, A, Verdict.RefusedCapacity, A]);
+    assert.equal(res.verdicts, [A, A, Verdict.RefusedCapacity, Verdict.RefusedCapacity, A]);
     assert.equal(texts(res), [[1, 1, 'in-order']]);
-    assert.is(r.stats().poolBlocksUsed, 3);
+    assert.is(r.stats().poolBlocksUsed, 2);
+    assert.is(r.flowState(g).availableBytes, 0);
     r.closeFlow(f);
     assert.is(r.stats().poolBlocksUsed, 0, 'closing a flow frees its blocks');
+    assert.is(r.flowState(g).availableBytes, 24, 'and its gaps');
   });
 
   t('sequence window: a number too far ahead is refused but its FSN applies', () => {

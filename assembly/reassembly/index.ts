@@ -53,6 +53,8 @@ const F_DELIV_MESSAGES: u32 = 16;
 const F_DELIV_BYTES: u32 = 17;
 const F_AB_RUNS: u32 = 18;
 const F_AB_BYTES: u32 = 19;
+const F_ABOVE_CSN: u32 = 20;
+const F_HOLES: u32 = 21;
 const FLOW_BYTES: u32 = 256;
 
 // ---- ring slot: state u8 @0, fra u8 @1, length u16 @2, block i32 @4, run u32 @8 ----
@@ -82,7 +84,6 @@ let maxFragmentBytes: u32 = 0;
 let blockBytes: u32 = 0;
 let poolBlocks: u32 = 0;
 let flowBlocks: u32 = 0;
-let reserveBlocks: u32 = 0;
 let maxFragmentsPerMessage: u32 = 0;
 let windowSequences: f64 = 0;
 let ringSize: u32 = 0;
@@ -126,6 +127,8 @@ let deliveredCount: u32 = 0;
 let abandonedCount: u32 = 0;
 let invalidRecords: f64 = 0;
 let openFlowCount: u32 = 0;
+/** Sum of every open flow's holes: blocks promised to gaps (see admit). */
+let sumHoles: f64 = 0;
 
 @inline function align8(p: usize): usize {
   return (p + 7) & ~(<usize>7);
@@ -137,7 +140,7 @@ let openFlowCount: u32 = 0;
  */
 export function init(
   flowsMax: u32, fragmentMax: u32, blockSize: u32, blocksInPool: u32, blocksPerFlow: u32,
-  reserve: u32, fragmentsPerMessage: u32, window: u32, ring: u32, batchMax: u32,
+  fragmentsPerMessage: u32, window: u32, ring: u32, batchMax: u32,
   stagingBytes: u32, deliveryBytes: u32, outputs: u32, ackRangesMax: u32,
 ): i32 {
   maxFlows = flowsMax;
@@ -145,7 +148,6 @@ export function init(
   blockBytes = blockSize;
   poolBlocks = blocksInPool;
   flowBlocks = blocksPerFlow;
-  reserveBlocks = reserve;
   maxFragmentsPerMessage = fragmentsPerMessage;
   windowSequences = <f64>window;
   ringSize = ring;
@@ -282,6 +284,7 @@ export function closeFlow(slot: i32): i32 {
     }
     store<u8>(s, S_EMPTY);
   }
+  sumHoles -= fget(f, F_HOLES);
   fset(f, F_OPEN, 0);
   openFlowCount--;
   return 0;
@@ -293,6 +296,7 @@ export function isOpen(slot: i32): i32 {
 }
 
 export function poolFree(): u32 { return freeTop; }
+export function promisedBlocks(): f64 { return sumHoles; }
 export function openFlows(): u32 { return openFlowCount; }
 export function invalidRecordCount(): f64 { return invalidRecords; }
 export function abandonedInLastCall(): u32 { return abandonedCount; }
@@ -424,6 +428,50 @@ function walk(slot: u32, f: usize, r: usize): void {
   fset(f, F_DELIVERED_THROUGH, d);
 }
 
+function syncHoles(f: usize): void {
+  const h = fget(f, F_HIGHEST) - fget(f, F_CSN) - fget(f, F_ABOVE_CSN);
+  sumHoles += h - fget(f, F_HOLES);
+  fset(f, F_HOLES, h);
+}
+
+/**
+ * Buffer admission with hole reservation (see reference.ts admit): blocks plus gaps below the
+ * highest number must fit the flow cap, and summed over flows the pool. On success the slot is
+ * counted as occupied; the caller sets its state.
+ */
+function admit(f: usize, seq: f64, block: bool): u8 {
+  const csn = fget(f, F_CSN);
+  const above: f64 = seq > csn ? 1 : 0;
+  let highest = fget(f, F_HIGHEST);
+  if (seq > highest) highest = seq;
+  const holes = highest - csn - fget(f, F_ABOVE_CSN) - above;
+  const add: f64 = block ? 1 : 0;
+  if (fget(f, F_BLOCKS) + add + holes > <f64>flowBlocks ||
+      <f64>(poolBlocks - freeTop) + add + sumHoles - fget(f, F_HOLES) + holes > <f64>poolBlocks) {
+    finc(f, F_REF_CAPACITY, 1);
+    return V_CAPACITY;
+  }
+  finc(f, F_OCCUPIED, 1);
+  finc(f, F_ABOVE_CSN, above);
+  fset(f, F_HIGHEST, highest);
+  syncHoles(f);
+  return V_ACCEPTED;
+}
+
+/** Moves the cumulative ack up to an FSN, uncounting the occupied slots it passes. */
+function advanceTo(f: usize, r: usize, fsn: f64): void {
+  let end = fget(f, F_DELIVERED_THROUGH) + <f64>ringSize;
+  if (fsn < end) end = fsn;
+  let above = fget(f, F_ABOVE_CSN);
+  for (let q = fget(f, F_CSN) + 1; above > 0 && q <= end; q += 1) {
+    if (sState(slotPtr(r, q)) != S_EMPTY) above -= 1;
+  }
+  fset(f, F_ABOVE_CSN, above);
+  fset(f, F_CSN, fsn);
+  if (fsn > fget(f, F_HIGHEST)) fset(f, F_HIGHEST, fsn);
+  syncHoles(f);
+}
+
 /** Copies a fragment into a pool block and links it to its neighbours; returns the verdict. */
 function storeFragment(slot: u32, f: usize, r: usize, seq: f64, fra: u8, off: u32, len: u32): u8 {
   let leftLen: u32 = 0;
@@ -443,12 +491,7 @@ function storeFragment(slot: u32, f: usize, r: usize, seq: f64, fra: u8, off: u3
     finc(f, F_REF_MESSAGE, 1);
     return V_MESSAGE;
   }
-  const reserve: u32 = seq == fget(f, F_CSN) + 1 ? 0 : reserveBlocks;
-  const used = <u32>fget(f, F_BLOCKS);
-  if (used >= flowBlocks - reserve || poolBlocks - freeTop >= poolBlocks - reserve) {
-    finc(f, F_REF_CAPACITY, 1);
-    return V_CAPACITY;
-  }
+  if (admit(f, seq, true) != V_ACCEPTED) return V_CAPACITY;
   freeTop--;
   const b = load<u32>(freeList + (<usize>freeTop << 2));
   memory.copy(pool + <usize>b * <usize>blockBytes, batchData + <usize>off, <usize>len);
@@ -464,8 +507,7 @@ function storeFragment(slot: u32, f: usize, r: usize, seq: f64, fra: u8, off: u3
   const lp = slotPtr(r, last);
   store<u32>(fp, total, 8);
   store<u32>(lp, total, 8);
-  finc(f, F_OCCUPIED, 1);
-  fset(f, F_BLOCKS, <f64>(used + 1));
+  finc(f, F_BLOCKS, 1);
   finc(f, F_BUFFERED_BYTES, <f64>len);
   if (fget(f, F_NETWORK) != 0 && sFra(fp) == FRA_BEGIN && sFra(lp) == FRA_END) {
     deliverRun(slot, f, r, first, last, S_DELIVERED);
@@ -520,7 +562,7 @@ function record(i: u32): u8 {
     }
   }
   if (fsn > fget(f, F_FSN)) fset(f, F_FSN, fsn);
-  if (fsn > csn0) fset(f, F_CSN, fsn);
+  if (fsn > csn0) advanceTo(f, r, fsn);
 
   let verdict: u8;
   if (!fresh) {
@@ -530,33 +572,37 @@ function record(i: u32): u8 {
     finc(f, F_REF_WINDOW, 1);
     verdict = V_WINDOW;
   } else if (abn) {
-    store<u8>(sp, S_ABANDONED);
-    finc(f, F_OCCUPIED, 1);
-    verdict = V_ACCEPTED;
+    verdict = admit(f, seq, false);
+    if (verdict == V_ACCEPTED) store<u8>(sp, S_ABANDONED);
   } else if (fra == FRA_WHOLE && (fget(f, F_NETWORK) != 0 || seq == d + 1)) {
-    const start = deliveryUsed;
-    memory.copy(deliveryData + <usize>start, batchData + <usize>off, <usize>len);
-    emitDelivery(slot, seq, seq, start, len);
-    deliveryUsed = start + len;
-    finc(f, F_DELIV_MESSAGES, 1);
-    finc(f, F_DELIV_BYTES, <f64>len);
-    store<u8>(sp, S_DELIVERED);
-    finc(f, F_OCCUPIED, 1);
-    verdict = V_ACCEPTED;
+    // Deliverable at once: straight from staging, no block.
+    verdict = admit(f, seq, false);
+    if (verdict == V_ACCEPTED) {
+      const start = deliveryUsed;
+      memory.copy(deliveryData + <usize>start, batchData + <usize>off, <usize>len);
+      emitDelivery(slot, seq, seq, start, len);
+      deliveryUsed = start + len;
+      finc(f, F_DELIV_MESSAGES, 1);
+      finc(f, F_DELIV_BYTES, <f64>len);
+      store<u8>(sp, S_DELIVERED);
+    }
   } else {
     verdict = storeFragment(slot, f, r, seq, fra, off, len);
   }
   if (verdict == V_ACCEPTED) {
     finc(f, F_ACCEPTED, 1);
-    if (seq > fget(f, F_HIGHEST)) fset(f, F_HIGHEST, seq);
     if (fin) fset(f, F_FINAL, seq);
   }
   // Extend the cumulative ack over slots already in the set.
   let csn = fget(f, F_CSN);
+  const csnBefore = csn;
   const limit = fget(f, F_DELIVERED_THROUGH) + <f64>ringSize;
   while (csn < limit && sState(slotPtr(r, csn + 1)) != S_EMPTY) csn += 1;
-  fset(f, F_CSN, csn);
-  if (csn > fget(f, F_HIGHEST)) fset(f, F_HIGHEST, csn);
+  if (csn != csnBefore) {
+    fset(f, F_CSN, csn);
+    finc(f, F_ABOVE_CSN, csnBefore - csn);
+  }
+  syncHoles(f);
   walk(slot, f, r);
   return verdict;
 }

@@ -44,6 +44,10 @@ class FlowReceiver {
   highest = 0;
   /** Slots not Empty. */
   occupied = 0;
+  /** Slots not Empty above the cumulative ack. */
+  aboveCsn = 0;
+  /** Gaps below the top: highest - cumulativeAck - aboveCsn. Each has a block reserved. */
+  holes = 0;
   blocksUsed = 0;
   bufferedBytes = 0;
   accepted = 0;
@@ -85,6 +89,8 @@ class FlowReceiver {
     this.finalSequence = -1;
     this.highest = 0;
     this.occupied = 0;
+    this.aboveCsn = 0;
+    this.holes = 0;
     this.blocksUsed = 0;
     this.bufferedBytes = 0;
     this.accepted = 0;
@@ -146,6 +152,8 @@ export class ReferenceReassembler implements Reassembler {
   private delivered = 0;
   private abandoned = 0;
   private invalidRecords = 0;
+  /** Sum of every open flow's holes: blocks promised to gaps. */
+  private sumHoles = 0;
   private openFlows = 0;
   private readonly outcome: BatchOutcome = { delivered: 0, abandoned: 0 };
 
@@ -204,6 +212,7 @@ export class ReferenceReassembler implements Reassembler {
       if (f.state[p] === Slot.Buffered) this.freeBlocks[this.freeTop++] = f.block[p]!;
       f.state[p] = Slot.Empty;
     }
+    this.sumHoles -= f.holes;
     f.open = false;
     this.openFlows--;
   }
@@ -211,7 +220,7 @@ export class ReferenceReassembler implements Reassembler {
   flowState(flow: number): FlowState {
     const f = this.flowAt(flow);
     const c = this.config;
-    const free = Math.min(c.flowBlocks - f.blocksUsed, this.freeTop);
+    const free = Math.min(c.flowBlocks - f.blocksUsed - f.holes, this.freeTop - this.sumHoles);
     return {
       open: true,
       order: f.network ? 'network' : 'sequence',
@@ -340,7 +349,7 @@ export class ReferenceReassembler implements Reassembler {
     // The FSN applies even when the fragment itself is refused (C.1: the receiver gives up on
     // everything at or below it).
     if (fsn > f.forwardSequence) f.forwardSequence = fsn;
-    if (fsn > f.cumulativeAck) f.cumulativeAck = fsn;
+    if (fsn > f.cumulativeAck) this.advanceTo(f, fsn);
 
     let verdict: Verdict;
     if (!fresh) {
@@ -350,31 +359,76 @@ export class ReferenceReassembler implements Reassembler {
       f.refusedWindow++;
       verdict = Verdict.RefusedWindow;
     } else if (abn) {
-      f.state[p] = Slot.Abandoned;
-      f.occupied++;
-      verdict = Verdict.Accepted;
+      verdict = this.admit(f, seq, false);
+      if (verdict === Verdict.Accepted) f.state[p] = Slot.Abandoned;
     } else if (fra === Fragment.Whole && (f.network || seq === D + 1)) {
       // Deliverable at once: straight from staging, no block.
-      this.emitDelivery(slot, seq, seq, off, len);
-      f.deliveredMessages++;
-      f.deliveredBytes += len;
-      f.state[p] = Slot.Delivered;
-      f.occupied++;
-      verdict = Verdict.Accepted;
+      verdict = this.admit(f, seq, false);
+      if (verdict === Verdict.Accepted) {
+        this.emitDelivery(slot, seq, seq, off, len);
+        f.deliveredMessages++;
+        f.deliveredBytes += len;
+        f.state[p] = Slot.Delivered;
+      }
     } else {
       verdict = this.store(f, slot, seq, fra, off, len);
     }
     if (verdict === Verdict.Accepted) {
       f.accepted++;
-      if (seq > f.highest) f.highest = seq;
       if (fin) f.finalSequence = seq;
     }
     // Extend the cumulative ack over slots already in the set.
     const limit = f.deliveredThrough + c.ringSize;
-    while (f.cumulativeAck < limit && f.state[(f.cumulativeAck + 1) & mask] !== Slot.Empty) f.cumulativeAck++;
-    if (f.cumulativeAck > f.highest) f.highest = f.cumulativeAck;
+    while (f.cumulativeAck < limit && f.state[(f.cumulativeAck + 1) & mask] !== Slot.Empty) {
+      f.cumulativeAck++;
+      f.aboveCsn--;
+    }
+    this.syncHoles(f);
     this.walk(f, slot);
     return verdict;
+  }
+
+  /**
+   * Buffer admission with hole reservation: a flow's blocks plus the gaps below its highest
+   * number must fit its cap, and the same summed over flows must fit the pool. Filling a gap
+   * therefore never needs more room than was promised to it, so the retransmissions that
+   * complete messages are never refused and out-of-order data cannot deadlock a flow (the same
+   * reasoning as a TCP window counted from the cumulative ack). On success the slot is counted
+   * as occupied; the caller sets its state.
+   */
+  private admit(f: FlowReceiver, seq: number, block: boolean): Verdict {
+    const c = this.config;
+    const above = seq > f.cumulativeAck ? 1 : 0;
+    const highest = seq > f.highest ? seq : f.highest;
+    const holes = highest - f.cumulativeAck - f.aboveCsn - above;
+    const add = block ? 1 : 0;
+    if (f.blocksUsed + add + holes > c.flowBlocks || c.poolBlocks - this.freeTop + add + this.sumHoles - f.holes + holes > c.poolBlocks) {
+      f.refusedCapacity++;
+      return Verdict.RefusedCapacity;
+    }
+    f.occupied++;
+    f.aboveCsn += above;
+    f.highest = highest;
+    this.syncHoles(f);
+    return Verdict.Accepted;
+  }
+
+  private syncHoles(f: FlowReceiver): void {
+    const h = f.highest - f.cumulativeAck - f.aboveCsn;
+    this.sumHoles += h - f.holes;
+    f.holes = h;
+  }
+
+  /** Moves the cumulative ack up to an FSN, uncounting the occupied slots it passes. */
+  private advanceTo(f: FlowReceiver, fsn: number): void {
+    const mask = this.mask;
+    const end = Math.min(fsn, f.deliveredThrough + this.config.ringSize);
+    for (let q = f.cumulativeAck + 1; f.aboveCsn > 0 && q <= end; q++) {
+      if (f.state[q & mask] !== Slot.Empty) f.aboveCsn--;
+    }
+    f.cumulativeAck = fsn;
+    if (fsn > f.highest) f.highest = fsn;
+    this.syncHoles(f);
   }
 
   /** Copies a fragment into a pool block and links it to its neighbours. */
@@ -399,11 +453,7 @@ export class ReferenceReassembler implements Reassembler {
       f.refusedMessageLimit++;
       return Verdict.RefusedMessageLimit;
     }
-    const reserve = seq === f.cumulativeAck + 1 ? 0 : c.inOrderReserveBlocks;
-    if (f.blocksUsed >= c.flowBlocks - reserve || c.poolBlocks - this.freeTop >= c.poolBlocks - reserve) {
-      f.refusedCapacity++;
-      return Verdict.RefusedCapacity;
-    }
+    if (this.admit(f, seq, true) !== Verdict.Accepted) return Verdict.RefusedCapacity;
     const b = this.freeBlocks[--this.freeTop]!;
     this.memory.copyWithin(this.poolBase + b * c.blockBytes, off, off + len);
     const p = seq & mask;
@@ -414,7 +464,6 @@ export class ReferenceReassembler implements Reassembler {
     run[p] = total;
     run[(seq - leftLen) & mask] = total;
     run[(seq + rightLen) & mask] = total;
-    f.occupied++;
     f.blocksUsed++;
     f.bufferedBytes += len;
     if (f.network) {

@@ -33,10 +33,14 @@ import { RtmfpError } from '../../errors.js';
  * over either cap is refused (not added to the set, so the caller does not ack it and the
  * sender retransmits). Fixed blocks make frees O(1) in any order (out-of-order arrival,
  * network-order delivery, abandonment) with no compaction and no fragmentation; the price is
- * that a small fragment costs a whole block, which the caps count honestly. The last
- * `inOrderReserveBlocks` of each cap are usable only by the fragment at CSN + 1, so that
- * out-of-order data cannot fill the buffer and lock out the retransmission of the hole that
- * would release it.
+ * that a small fragment costs a whole block, which the caps count honestly.
+ * Hole reservation: a flow's blocks plus the gaps (numbers not in the set) between its
+ * cumulative ack and the highest number it holds must fit its cap, and the sum over flows must
+ * fit the pool. A gap then always has a block waiting, so a retransmission that fills a hole is
+ * never refused and out-of-order data cannot deadlock a flow (like a TCP window counted from
+ * the cumulative ack). With maxFragmentsPerMessage <= the flow's blocks (checked), every
+ * message can complete. A pool smaller than the sum of flow caps makes flows wait for each
+ * other, never deadlock, as long as each flow's sender keeps retransmitting.
  * Delivered messages are copied (gathered) into the delivery area, which is reset at the start
  * of every `process` call: views of it are valid until the next call. A whole fragment that can
  * be delivered at once is copied straight from staging to the delivery area and never takes a
@@ -104,8 +108,6 @@ export interface ReassemblyConfig {
   poolBytes: number;
   /** Per-flow buffer cap, rounded down to whole blocks. */
   flowBufferBytes: number;
-  /** Blocks at the top of each cap reserved for the fragment at cumulativeAck + 1. */
-  inOrderReserveBlocks: number;
   /** Longest message, in fragments. */
   maxFragmentsPerMessage: number;
   /** How far above the cumulative ack a sequence number may be stored. */
@@ -144,8 +146,7 @@ export const DEFAULT_REASSEMBLY_CONFIG: Readonly<ReassemblyConfig> = Object.free
   maxFragmentBytes: 1200,
   poolBytes: 4 * 1024 * 1024,
   flowBufferBytes: 2 * 1024 * 1024,
-  inOrderReserveBlocks: 4,
-  maxFragmentsPerMessage: 2048,
+  maxFragmentsPerMessage: 1024,
   windowSequences: 2048,
   maxBatch: 256,
   batchDataBytes: 256 * 1200,
@@ -190,7 +191,12 @@ export function resolveReassemblyConfig(partial: Partial<ReassemblyConfig> = {})
   if (poolBlocks < 1 || flowBlocks < 1) {
     throw new ReassemblyError(ReassemblyErrorCode.Config, `poolBytes and flowBufferBytes must hold at least one ${blockBytes}-byte block`);
   }
-  checkInt('inOrderReserveBlocks', c.inOrderReserveBlocks, 0, Math.min(flowBlocks, poolBlocks) - 1);
+  if (c.maxFragmentsPerMessage > Math.min(flowBlocks, poolBlocks)) {
+    throw new ReassemblyError(
+      ReassemblyErrorCode.Config,
+      `maxFragmentsPerMessage ${c.maxFragmentsPerMessage} exceeds the blocks of a flow (${flowBlocks}) or of the pool (${poolBlocks}): such a message could never complete`,
+    );
+  }
   let ringSize = 1;
   while (ringSize <= c.windowSequences + c.maxFragmentsPerMessage + 1) ringSize *= 2;
   const layout: ReassemblyLayout = {
@@ -237,7 +243,8 @@ export interface FlowState {
   complete: boolean;
   bufferedFragments: number;
   bufferedBytes: number;
-  /** Free buffer this flow may still use, in bytes (min of flow and instance caps). */
+  /** Room for new data above the highest number held, in bytes: the flow's and the pool's
+   *  free blocks less those reserved for gaps. */
   availableBytes: number;
   accepted: number;
   duplicates: number;

@@ -17,7 +17,7 @@ interface ReassemblyExports extends Record<string, unknown> {
   memory: WebAssembly.Memory;
   init(
     maxFlows: number, maxFragmentBytes: number, blockBytes: number, poolBlocks: number, flowBlocks: number,
-    reserve: number, maxFragmentsPerMessage: number, window: number, ringSize: number, maxBatch: number,
+    maxFragmentsPerMessage: number, window: number, ringSize: number, maxBatch: number,
     batchDataBytes: number, deliveryBytes: number, outputs: number, maxAckRanges: number,
   ): number;
   layout(i: number): number;
@@ -26,6 +26,7 @@ interface ReassemblyExports extends Record<string, unknown> {
   closeFlow(slot: number): number;
   isOpen(slot: number): number;
   poolFree(): number;
+  promisedBlocks(): number;
   openFlows(): number;
   invalidRecordCount(): number;
   abandonedInLastCall(): number;
@@ -46,6 +47,7 @@ const F = {
   open: 0, network: 1, deliveredThrough: 2, csn: 3, fsn: 4, final: 5, highest: 6, occupied: 7, blocks: 8,
   bufferedBytes: 9, accepted: 10, duplicates: 11, refusedCapacity: 12, refusedWindow: 13, refusedMessage: 14,
   refusedInvalid: 15, deliveredMessages: 16, deliveredBytes: 17, abandonedRuns: 18, abandonedBytes: 19,
+  aboveCsn: 20, holes: 21,
 } as const;
 const FLOW_FIELDS = 32; // 256 bytes per flow
 
@@ -99,7 +101,7 @@ export class WasmReassembler implements Reassembler {
     }
     const rc = x.init(
       c.maxFlows, c.maxFragmentBytes, c.blockBytes, c.poolBlocks, c.flowBlocks,
-      c.inOrderReserveBlocks, c.maxFragmentsPerMessage, c.windowSequences, c.ringSize, c.maxBatch,
+      c.maxFragmentsPerMessage, c.windowSequences, c.ringSize, c.maxBatch,
       c.batchDataBytes, c.deliveryBytes, c.maxOutputs, c.maxAckRanges,
     );
     if (rc !== 0) throw new ReassemblyError(ReassemblyErrorCode.Wasm, 'reassembly.wasm could not grow its memory');
@@ -167,7 +169,7 @@ export class WasmReassembler implements Reassembler {
     const c = this.config;
     const final = v[b + F.final]!;
     const delivered = v[b + F.deliveredThrough]!;
-    const free = Math.min(c.flowBlocks - v[b + F.blocks]!, this.x.poolFree());
+    const free = Math.min(c.flowBlocks - v[b + F.blocks]! - v[b + F.holes]!, this.x.poolFree() - this.x.promisedBlocks());
     return {
       open: true,
       order: v[b + F.network] ? 'network' : 'sequence',
