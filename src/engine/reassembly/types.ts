@@ -85,7 +85,8 @@ export const Verdict = {
   Accepted: 0,
   /** Already in the set (received before, or at or below the FSN): ack immediately (C.3). */
   Duplicate: 1,
-  /** Over the per-flow or instance buffer cap: not in the set, do not ack; the sender retransmits. */
+  /** Over the per-flow or instance buffer cap (blocks plus gaps below the highest held number):
+   *  not in the set, do not ack; the sender retransmits. */
   RefusedCapacity: 2,
   /** More than `windowSequences` above the cumulative ack. Its FSN was still applied. */
   RefusedWindow: 3,
