@@ -47,6 +47,8 @@ let pStats: usize = 0;
 let pInfo: usize = 0;
 
 let pHeld: usize = 0;
+/** Bitset mirror of announced[s] >= 0, so map ingest can find first announcements a byte at a time. */
+let pAnnBitsSet: usize = 0;
 let pEntry: usize = 0;
 let pArrival: usize = 0;
 let pAnnounced: usize = 0;
@@ -133,6 +135,31 @@ const MAX_ID: f64 = 9007199254740991.0;
   const p = words + (<usize>(s >>> 6) << 3);
   store<u64>(p, load<u64>(p) & ~(<u64>1 << <u64>(s & 63)));
 }
+/** Reverses the 8 low bits (a map byte lists IDs newest first, the ring oldest first). */
+@inline function rev8(b: u32): u32 {
+  b = ((b & 0xf0) >> 4) | ((b & 0x0f) << 4);
+  b = ((b & 0xcc) >> 2) | ((b & 0x33) << 2);
+  return ((b & 0xaa) >> 1) | ((b & 0x55) << 1);
+}
+/** The 8 ring bits starting at slot s (wrapping around the ring). */
+@inline function get8(words: usize, s: i32): u32 {
+  const w = s >>> 6;
+  const off = s & 63;
+  let v = load<u64>(words + (<usize>w << 3)) >> <u64>off;
+  if (off > 56) v |= load<u64>(words + (<usize>((w + 1) & (W - 1)) << 3)) << <u64>(64 - off);
+  return <u32>(v & 0xff);
+}
+/** ORs 8 bits into the ring starting at slot s (wrapping around the ring). */
+@inline function or8(words: usize, s: i32, bits: u32): void {
+  const w = s >>> 6;
+  const off = s & 63;
+  const p = words + (<usize>w << 3);
+  store<u64>(p, load<u64>(p) | (<u64>bits << <u64>off));
+  if (off > 56) {
+    const q = words + (<usize>((w + 1) & (W - 1)) << 3);
+    store<u64>(q, load<u64>(q) | (<u64>bits >> <u64>(64 - off)));
+  }
+}
 @inline function nBitsPtr(n: i32): usize {
   return pBits + (<usize>n * <usize>W << 3);
 }
@@ -204,6 +231,7 @@ export function init(
   pInfo = area(8 << 3);
 
   pHeld = area(W << 3);
+  pAnnBitsSet = area(W << 3);
   pEntry = area(C << 3);
   pArrival = area(C << 3);
   pAnnounced = area(C << 3);
@@ -321,6 +349,7 @@ function advanceHead(id: f64): void {
     setF64(pEntry, s, clock);
     setF64(pArrival, s, 0);
     setF64(pAnnounced, s, -1);
+    bitClear(pAnnBitsSet, s);
     setI32(pPullN, s, -1);
     setF64(pPullT, s, 0);
   }
@@ -477,30 +506,41 @@ function ingestMap(n: i32, L: f64, off: i32, len: i32): void {
   // Work in i64 below: every ID in [low, L] is a safe integer.
   const lowI = <i64>low;
   const LI = <i64>L;
-  let classMask = 0;
   let s = <i32>(LI & CMASK);
   bitSet(words, s);
-  classMask |= 1 << <i32>(LI & 7);
-  if (f64At(pAnnounced, s) < 0) setF64(pAnnounced, s, clock);
+  let classMask: u32 = 1 << <u32>(LI & 7);
+  if (f64At(pAnnounced, s) < 0) {
+    setF64(pAnnounced, s, clock);
+    bitSet(pAnnBitsSet, s);
+  }
   const src = pMapBytes + <usize>off;
+  // A byte at a time: byte i covers IDs lo .. lo + 7 with lo = L - 8 - 8i, bit b = ID lo + 7 - b.
   for (let i = 0; i < len; i++) {
     const top = LI - 1 - 8 * <i64>i;
     if (top < lowI) break;
-    const byte = <i32>load<u8>(src + <usize>i);
+    let byte = <u32>load<u8>(src + <usize>i);
     if (byte == 0) continue;
-    for (let b = 0; b < 8; b++) {
-      if ((byte & (1 << b)) == 0) continue;
-      const id = top - <i64>b;
-      if (id < lowI) break;
-      s = <i32>(id & CMASK);
-      bitSet(words, s);
-      classMask |= 1 << <i32>(id & 7);
-      if (f64At(pAnnounced, s) < 0) setF64(pAnnounced, s, clock);
+    const span = top - lowI; // bits b <= span are at or above low
+    if (span < 7) byte &= (<u32>1 << <u32>(span + 1)) - 1;
+    const lo = top - 7;
+    const bits = rev8(byte); // bit j = ID lo + j
+    s = <i32>(lo & CMASK);
+    or8(words, s, bits);
+    const c = <u32>(lo & 7);
+    classMask |= ((bits << c) | (bits >> (8 - c))) & 0xff;
+    // First announcements: only the bits not yet announced by anyone need a time.
+    let fresh = bits & ~get8(pAnnBitsSet, s);
+    if (fresh == 0) continue;
+    or8(pAnnBitsSet, s, fresh);
+    while (fresh != 0) {
+      const j = ctz<u32>(fresh);
+      fresh &= fresh - 1;
+      setF64(pAnnounced, (s + <i32>j) & <i32>CMASK, clock);
     }
   }
   setF64(pMapLow, n, low);
   setF64(pMapHigh, n, L);
-  setI32(pClass, n, classMask);
+  setI32(pClass, n, <i32>classMask);
 }
 
 /** Ingests maps [0, count); returns 0, or -1 if count is out of range. */
@@ -689,12 +729,11 @@ function announceRound(): void {
   const nbytes = (nbits + 7) >>> 3;
   let used = 0;
   for (let i = 0; i < nbytes; i++) {
-    let byte = 0;
-    for (let b = 0; b < 8; b++) {
-      const id = LI - 1 - 8 * <i64>i - <i64>b;
-      if (id < baseI) break;
-      if (bitTest(pHeld, <i32>(id & CMASK))) byte |= 1 << b;
-    }
+    // Byte i covers IDs lo .. lo + 7 (lo = L - 8 - 8i); IDs below base are not described.
+    const lo = LI - 8 - 8 * <i64>i;
+    let bits = get8(pHeld, <i32>(lo & CMASK));
+    if (lo < baseI) bits &= ~((<u32>1 << <u32>(baseI - lo)) - 1);
+    const byte = rev8(bits);
     store<u8>(pAnnBits + <usize>i, <u8>byte);
     if (byte != 0) used = i + 1;
   }

@@ -397,18 +397,20 @@ export class ReferenceFragmentWindow implements FragmentWindow {
     classMask |= 1 << (L % 8);
     if (this.announced[s]! < 0) this.announced[s] = clock;
     const src = this.mapBytes;
-    for (let i = 0; i < len; i++) {
+    // Slots are walked down from L - 1 as small integers (C is a multiple of 8, so the class of
+    // an ID is its slot's low 3 bits): no floating-point % per bit.
+    let sTop = s - 1 < 0 ? C - 1 : s - 1;
+    for (let i = 0; i < len; i++, sTop = sTop - 8 < 0 ? sTop - 8 + C : sTop - 8) {
       const top = L - 1 - 8 * i;
       if (top < low) break;
       const byte = src[off + i]!;
       if (byte === 0) continue;
       for (let b = 0; b < 8; b++) {
         if ((byte & (1 << b)) === 0) continue;
-        const id = top - b;
-        if (id < low) break;
-        s = id % C;
+        if (top - b < low) break;
+        s = sTop - b < 0 ? sTop - b + C : sTop - b;
         bits[wb + (s >>> 5)]! |= 1 << (s & 31);
-        classMask |= 1 << (id % 8);
+        classMask |= 1 << (s & 7);
         if (this.announced[s]! < 0) this.announced[s] = clock;
       }
     }
@@ -563,8 +565,9 @@ export class ReferenceFragmentWindow implements FragmentWindow {
     const clock = this.clock;
     if (this.N === 0) return 0;
     let count = 0;
+    let s = (this.head % C) + 1;
     for (let id = this.head; id >= this.base && count < cap; id--) {
-      const s = id % C;
+      s = s === 0 ? C - 1 : s - 1; // id % C, walked down
       // Entry times do not decrease with the ID: everything below is too old as well.
       if (clock - this.entryTime[s]! > wd) break;
       if (this.isHeld(s)) continue;
@@ -614,12 +617,13 @@ export class ReferenceFragmentWindow implements FragmentWindow {
     const nbytes = Math.ceil(nbits / 8);
     const out = this.announceBitmap;
     let used = 0;
+    let s = L % C;
     for (let i = 0; i < nbytes; i++) {
       let byte = 0;
       for (let b = 0; b < 8; b++) {
-        const id = L - 1 - 8 * i - b;
-        if (id < this.base) break;
-        if (this.isHeld(id % C)) byte |= 1 << b;
+        s = s === 0 ? C - 1 : s - 1; // (L - 1 - 8i - b) % C, walked down
+        if (L - 1 - 8 * i - b < this.base) break;
+        if (this.isHeld(s)) byte |= 1 << b;
       }
       out[i] = byte;
       if (byte !== 0) used = i + 1;
