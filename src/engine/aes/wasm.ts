@@ -21,7 +21,16 @@ interface AesExports extends Record<string, unknown> {
   expandKey(entry: number): void;
   encryptPackets(n: number): void;
   decryptPackets(n: number): void;
+  encryptPacketsRows(n: number): void;
+  decryptPacketsRows(n: number): void;
 }
+
+/**
+ * Which AES construction of the module runs: 'tower' (default: tower-field nibble lookups, see
+ * assembly/aes/tower.ts) or 'rows' (the earlier 16-row swizzle S-box, kept for side-by-side
+ * measurement). Both are constant time and produce the same bytes.
+ */
+export type WasmAesConstruction = 'tower' | 'rows';
 
 /** Bytes of the DATA area used to copy packets in and out; batches larger than this go in chunks. */
 const COPY_AREA_BYTES = 256 * 1024;
@@ -61,8 +70,9 @@ export class WasmStagedBatch implements PacketBatch {
 
 /**
  * AES-128-CBC packet cipher in WebAssembly (assembly/aes: constant-time vector-permutation AES,
- * see the comment at the top of assembly/aes/index.ts). Expanded key schedules live in WASM
- * memory, cached by (slot, generation); one WASM call processes many packets of many keys.
+ * tower-field construction by default, see the comment at the top of assembly/aes/index.ts).
+ * Expanded key schedules live in WASM memory, cached by (slot, generation); one WASM call
+ * processes many packets of many keys.
  *
  * Two ways in: any PacketBatch (packets are copied into WASM memory and back, in chunks of
  * COPY_AREA_BYTES), or a batch from allocateStaged() whose bytes already sit in WASM memory
@@ -83,11 +93,16 @@ export class WasmPacketCipher implements PacketCipherSync {
   private nextEntry = 0;
   /** End (exclusive, relative to dataBase) of the staged regions handed out so far. */
   private stagedEnd = COPY_AREA_BYTES;
+  private readonly encryptPackets: (n: number) => void;
+  private readonly decryptPackets: (n: number) => void;
 
-  constructor(private readonly keys: KeyTable, options: { debug?: boolean } = {}) {
+  constructor(private readonly keys: KeyTable, options: { debug?: boolean; construction?: WasmAesConstruction } = {}) {
     const inst = instantiateWasm<AesExports>('aes', { debug: options.debug ?? false });
     this.x = inst.exports as unknown as AesExports;
     this.x._initialize?.();
+    const rows = options.construction === 'rows';
+    this.encryptPackets = rows ? this.x.encryptPacketsRows : this.x.encryptPackets;
+    this.decryptPackets = rows ? this.x.decryptPacketsRows : this.x.decryptPackets;
     this.keyIn = this.x.keyInBase();
     this.schedBase = this.x.schedulesBase();
     this.schedBytes = this.x.scheduleBytes();
@@ -144,8 +159,8 @@ export class WasmPacketCipher implements PacketCipherSync {
     const flush = (upTo: number): void => {
       if (n === 0) return;
       try {
-        if (encrypt) this.x.encryptPackets(n);
-        else this.x.decryptPackets(n);
+        if (encrypt) this.encryptPackets(n);
+        else this.decryptPackets(n);
       } catch (e) {
         throw new PacketCipherError('ERR_CIPHER_BACKEND', `WASM AES trapped: ${String(e)}`, { cause: e });
       }
