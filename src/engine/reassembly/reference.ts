@@ -1,9 +1,7 @@
 import {
-  Fragment,
   ReassemblyError,
   ReassemblyErrorCode,
   REASSEMBLY_LIMITS,
-  UserDataFlag,
   Verdict,
   resolveReassemblyConfig,
   type BatchOutcome,
@@ -14,6 +12,7 @@ import {
   type ReassemblyLayout,
   type ReassemblyStats,
 } from './types.js';
+import { FragmentControl, UserDataFlag } from '../../wire/chunks/user-data.js';
 
 /** What a ring slot holds for the sequence number that maps to it. */
 const enum Slot {
@@ -320,9 +319,9 @@ export class ReferenceReassembler implements Reassembler {
       return Verdict.Invalid;
     }
     const flags = this.batchFlags[i]!;
-    const abn = (flags & UserDataFlag.ABN) !== 0;
-    const fin = (flags & UserDataFlag.FIN) !== 0;
-    const fra = (flags & UserDataFlag.FRA) >> 4;
+    const abn = (flags & UserDataFlag.Abandon) !== 0;
+    const fin = (flags & UserDataFlag.Final) !== 0;
+    const fra = (flags & UserDataFlag.FragmentMask) >> 4;
     let off = 0;
     let len = 0;
     if (!abn) {
@@ -361,7 +360,7 @@ export class ReferenceReassembler implements Reassembler {
     } else if (abn) {
       verdict = this.admit(f, seq, false);
       if (verdict === Verdict.Accepted) f.state[p] = Slot.Abandoned;
-    } else if (fra === Fragment.Whole && (f.network || seq === D + 1)) {
+    } else if (fra === FragmentControl.Whole && (f.network || seq === D + 1)) {
       // Deliverable at once: straight from staging, no block.
       verdict = this.admit(f, seq, false);
       if (verdict === Verdict.Accepted) {
@@ -438,15 +437,15 @@ export class ReferenceReassembler implements Reassembler {
     const { state, run } = f;
     let leftLen = 0;
     let rightLen = 0;
-    if (fra === Fragment.End || fra === Fragment.Middle) {
+    if (fra === FragmentControl.End || fra === FragmentControl.Middle) {
       const q = (seq - 1) & mask;
       const qf = f.fra[q]!;
-      if (seq - 1 > f.deliveredThrough && state[q] === Slot.Buffered && (qf === Fragment.Begin || qf === Fragment.Middle)) leftLen = run[q]!;
+      if (seq - 1 > f.deliveredThrough && state[q] === Slot.Buffered && (qf === FragmentControl.Begin || qf === FragmentControl.Middle)) leftLen = run[q]!;
     }
-    if (fra === Fragment.Begin || fra === Fragment.Middle) {
+    if (fra === FragmentControl.Begin || fra === FragmentControl.Middle) {
       const q = (seq + 1) & mask;
       const qf = f.fra[q]!;
-      if (state[q] === Slot.Buffered && (qf === Fragment.Middle || qf === Fragment.End)) rightLen = run[q]!;
+      if (state[q] === Slot.Buffered && (qf === FragmentControl.Middle || qf === FragmentControl.End)) rightLen = run[q]!;
     }
     const total = leftLen + 1 + rightLen;
     if (total > c.maxFragmentsPerMessage) {
@@ -469,7 +468,7 @@ export class ReferenceReassembler implements Reassembler {
     if (f.network) {
       const first = seq - leftLen;
       const last = seq + rightLen;
-      if (f.fra[first & mask] === Fragment.Begin && f.fra[last & mask] === Fragment.End) this.deliverRun(f, slot, first, last, Slot.Delivered);
+      if (f.fra[first & mask] === FragmentControl.Begin && f.fra[last & mask] === FragmentControl.End) this.deliverRun(f, slot, first, last, Slot.Delivered);
     }
     return Verdict.Accepted;
   }
@@ -502,14 +501,14 @@ export class ReferenceReassembler implements Reassembler {
         continue;
       }
       const fr = f.fra[p];
-      if (fr === Fragment.Whole) {
+      if (fr === FragmentControl.Whole) {
         this.deliverRun(f, slot, s, s, Slot.Empty);
         f.deliveredThrough = s;
         continue;
       }
       const e = s + f.run[p]! - 1;
-      if (fr === Fragment.Begin) {
-        if (f.fra[e & mask] === Fragment.End) {
+      if (fr === FragmentControl.Begin) {
+        if (f.fra[e & mask] === FragmentControl.End) {
           this.deliverRun(f, slot, s, e, Slot.Empty);
         } else if (e < f.cumulativeAck) {
           this.abandonRun(f, slot, s, e);

@@ -62,23 +62,6 @@ export class ReassemblyError extends RtmfpError {
   }
 }
 
-/** User Data flag bits (wire-reference A.8; RFC 7016 §2.3.11). */
-export const UserDataFlag = {
-  OPT: 0x80,
-  /** FRA mask; the values below are after `& FRA`. */
-  FRA: 0x30,
-  ABN: 0x02,
-  FIN: 0x01,
-} as const;
-
-/** Fragment control values (the FRA field shifted down: `(flags >> 4) & 3`). */
-export const Fragment = {
-  Whole: 0,
-  Begin: 1,
-  End: 2,
-  Middle: 3,
-} as const;
-
 /** How a record of a batch was treated. Only Accepted records changed the sequence set by themselves. */
 export const Verdict = {
   /** Stored, delivered, or (ABN) recorded as abandoned: the number is now in the set. */
