@@ -41,5 +41,11 @@ export function instantiateWasm<E extends Record<string, unknown>>(
     },
     ...options.imports,
   };
-  return loader.instantiateSync<E>(mod, imports as loader.Imports);
+  const result = loader.instantiateSync<E>(mod, imports as loader.Imports);
+  // asconfig.json exports the start function as `_initialize` (so that instantiation itself cannot
+  // trap); the loader does not call it, so do it here, once, before anyone sees the instance.
+  // Top-level statements (table derivation, global initializers) run in it.
+  const start = (result.exports as Record<string, unknown>)['_initialize'];
+  if (typeof start === 'function') (start as () => void)();
+  return result;
 }

@@ -13,7 +13,6 @@ import {
 /** Exports of build/wasm/window.wasm (assembly/window/index.ts). */
 interface WindowExports extends Record<string, unknown> {
   memory: WebAssembly.Memory;
-  _initialize?: () => void;
   init(
     windowFragments: number,
     maxNeighbors: number,
@@ -110,7 +109,6 @@ export class WasmFragmentWindow implements FragmentWindow {
     this.config = Object.freeze(c);
     const inst = instantiateWasm<WindowExports>('window', { debug: options.debug ?? false });
     const x = (this.x = inst.exports as unknown as WindowExports);
-    x._initialize?.();
     const flags = (c.availabilitySendToAll ? 1 : 0) | (c.pushProbe ? 2 : 0);
     const rc = x.init(
       c.windowFragments, c.maxNeighbors, c.maxBatch, c.mapBatchBytes, c.maxPullsPerRound, c.pushLimit,
