@@ -20,10 +20,31 @@ const modules = readdirSync(join(root, 'assembly'))
   .filter((name) => existsSync(join(root, 'assembly', name, 'index.ts')))
   .filter((name) => only.length === 0 || only.includes(name));
 
+// Newest modification time among a module's sources and the shared configuration: a target is
+// rebuilt only when something it depends on changed (or FORCE_WASM_BUILD=1).
+function newestInput(name) {
+  let newest = Math.max(statSync(join(root, 'asconfig.json')).mtimeMs, statSync(join(root, 'package-lock.json')).mtimeMs);
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir)) {
+      const p = join(dir, entry);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else newest = Math.max(newest, st.mtimeMs);
+    }
+  };
+  walk(join(root, 'assembly', name));
+  return newest;
+}
+
 let failed = 0;
+let built = 0;
 for (const name of modules) {
+  const inputsAt = newestInput(name);
   for (const target of ['release', 'debug']) {
     const suffix = target === 'release' ? '' : '.debug';
+    const out = join(outDir, `${name}${suffix}.wasm`);
+    if (process.env.FORCE_WASM_BUILD !== '1' && existsSync(out) && statSync(out).mtimeMs > inputsAt) continue;
+    built++;
     const args = [
       ascBin,
       join('assembly', name, 'index.ts'),
@@ -38,5 +59,5 @@ for (const name of modules) {
     }
   }
 }
-console.log(`build-wasm: ${modules.length} module(s), ${failed} failure(s)`);
+console.log(`build-wasm: ${modules.length} module(s), ${built} target(s) built, ${failed} failure(s)`);
 process.exit(failed ? 1 : 0);
