@@ -50,6 +50,8 @@ const suite: BenchSuite = {
       ['node-long-lived', new NodeLongLivedCipher(keys)],
       ['node-batched', new NodeBatchedCipher(keys)],
       ['wasm-copy', new WasmPacketCipher(keys)],
+      // The first constant-time construction (16 S-box row swizzles per round), kept as a yardstick.
+      ['wasm-rows-copy', new WasmPacketCipher(keys, { construction: 'rows' })],
     ];
     const wasmStaging = new WasmPacketCipher(keys);
     const pools: [string, PacketCipher][] = [

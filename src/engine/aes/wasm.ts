@@ -8,7 +8,6 @@ import { PacketCipherError } from './errors.js';
 /** Exports of build/wasm/aes.wasm (assembly/aes/index.ts). Pointers are byte offsets in its memory. */
 interface AesExports extends Record<string, unknown> {
   memory: WebAssembly.Memory;
-  _initialize?: () => void;
   keyInBase(): number;
   schedulesBase(): number;
   scheduleEntries(): number;
@@ -99,7 +98,6 @@ export class WasmPacketCipher implements PacketCipherSync {
   constructor(private readonly keys: KeyTable, options: { debug?: boolean; construction?: WasmAesConstruction } = {}) {
     const inst = instantiateWasm<AesExports>('aes', { debug: options.debug ?? false });
     this.x = inst.exports as unknown as AesExports;
-    this.x._initialize?.();
     const rows = options.construction === 'rows';
     this.encryptPackets = rows ? this.x.encryptPacketsRows : this.x.encryptPackets;
     this.decryptPackets = rows ? this.x.decryptPacketsRows : this.x.decryptPackets;
