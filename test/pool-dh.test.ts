@@ -1,91 +1,50 @@
-import { createDiffieHellman, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+// PoolDiffieHellman (groups 2 and 14, wire-reference D.4) against inline src/crypto/dh.ts key
+// pairs and an independent BigInt modular exponentiation: pool keys agree with inline keys both
+// ways, key pairs cross threads as bytes, bad peer keys reject with typed errors.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { dhGroup, dhKeyPairFromPrivateKey, dhPublicKeyProblem, generateDhKeyPair, type DhGroupId } from '../src/crypto/dh.js';
+import { EnginePool } from '../src/engine/pool/engine-pool.js';
 import { EngineError } from '../src/engine/pool/errors.js';
-import {
-  GROUP2_PRIME,
-  agreeGroup2,
-  generateGroup2KeyPair,
-  minimalBigEndian,
-  publicKeyFromRaw,
-  rawPublicKey,
-} from '../src/engine/pool/dh-group2.js';
 import { PoolDiffieHellman } from '../src/engine/pool/pool-diffie-hellman.js';
+import type { PoolDhKeyPair } from '../src/engine/pool/tasks.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const nodeDh = generateKeyPairSync as unknown as (t: 'dh', o: { group: string }) => { publicKey: KeyObject; privateKey: KeyObject };
-
-const inline = suite('dh group 2 inline');
-
-inline('the prime is RFC 2409 group 2 (known first/last words, 128 bytes)', () => {
-  assert.is(GROUP2_PRIME.length, 128);
-  assert.is(hex(GROUP2_PRIME.subarray(0, 16)), 'ffffffffffffffffc90fdaa22168c234');
-  assert.is(hex(GROUP2_PRIME.subarray(112)), '49286651ece65381ffffffffffffffff');
-  // Same prime node:crypto uses for 'modp2'.
-  const ref = createDiffieHellman(Buffer.from(GROUP2_PRIME), 2);
-  assert.is(hex(ref.getPrime()), hex(GROUP2_PRIME));
-});
-
-inline('raw public key -> SPKI rebuilds exactly the DER node exports', () => {
-  for (let i = 0; i < 5; i++) {
-    const { publicKey } = nodeDh('dh', { group: 'modp2' });
-    const der = publicKey.export({ type: 'spki', format: 'der' });
-    const raw = rawPublicKey(publicKey);
-    assert.ok(raw.length <= 128 && raw.length >= 100);
-    assert.is.not(raw[0], 0, 'minimal encoding has no leading zero');
-    const rebuilt = publicKeyFromRaw(raw).export({ type: 'spki', format: 'der' });
-    assert.is(hex(rebuilt), hex(der));
-    // Leading zeros on input are tolerated.
-    const padded = new Uint8Array(raw.length + 2);
-    padded.set(raw, 2);
-    assert.is(hex(publicKeyFromRaw(padded).export({ type: 'spki', format: 'der' })), hex(der));
+const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+const big = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt('0x' + hex(b)));
+function bytesOf(v: bigint): Uint8Array {
+  let h = v.toString(16);
+  if (h.length % 2) h = '0' + h;
+  return new Uint8Array(Buffer.from(h, 'hex'));
+}
+function modPow(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b %= m;
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % m;
+    b = (b * b) % m;
+    e >>= 1n;
   }
-});
+  return r;
+}
 
-inline('agreement matches an independent DiffieHellman object and is symmetric', () => {
-  const ref = createDiffieHellman(Buffer.from(GROUP2_PRIME), 2);
-  ref.generateKeys();
-  for (let i = 0; i < 3; i++) {
-    const a = generateGroup2KeyPair();
-    const b = generateGroup2KeyPair();
-    const ab = agreeGroup2(a.privateKey, b.publicKey);
-    const ba = agreeGroup2(b.privateKey, a.publicKey);
-    assert.is(hex(ab), hex(ba));
-    assert.is.not(ab[0], 0);
-    const withRef = agreeGroup2(a.privateKey, new Uint8Array(ref.getPublicKey()));
-    const refSide = minimalBigEndian(new Uint8Array(ref.computeSecret(Buffer.from(a.publicKey))));
-    assert.is(hex(withRef), hex(refSide));
-  }
-});
-
-inline('fresh private key every call', () => {
-  const a = generateGroup2KeyPair();
-  const b = generateGroup2KeyPair();
-  assert.is.not(hex(a.publicKey), hex(b.publicKey));
-});
-
-inline('bad inputs throw EngineError ERR_ENGINE_DH', () => {
-  const a = generateGroup2KeyPair();
-  for (const bad of [new Uint8Array(0), new Uint8Array(129).fill(1), Uint8Array.of(1), Uint8Array.of(0)]) {
-    try {
-      agreeGroup2(a.privateKey, bad);
-      assert.unreachable(`accepted ${hex(bad)}`);
-    } catch (e) {
-      assert.instance(e, EngineError);
-      assert.is((e as EngineError).code, 'ERR_ENGINE_DH');
-    }
-  }
+/** Awaits `p`, which must reject with EngineError `code` and exactly `workerCode` (undefined = none). */
+async function rejectsWith(p: Promise<unknown>, code: string, workerCode: string | undefined, what: string): Promise<void> {
+  let error: unknown;
   try {
-    agreeGroup2(createPublicKey(a.privateKey), a.publicKey);
-    assert.unreachable('accepted a public key as private');
+    await p;
   } catch (e) {
-    assert.is((e as EngineError).code, 'ERR_ENGINE_DH');
+    error = e;
   }
-});
+  assert.ok(error !== undefined, `${what}: resolved instead of rejecting`);
+  assert.instance(error, EngineError, `${what}: ${String(error)}`);
+  assert.is((error as EngineError).code, code, `${what}: code`);
+  assert.is((error as EngineError).workerCode, workerCode, `${what}: workerCode`);
+}
 
-inline.run();
+const GROUPS: readonly DhGroupId[] = [2, 14];
+const PRIVATE_BYTES: Record<number, number> = { 2: 28, 14: 40 };
 
-const pooled = suite('dh group 2 in the pool');
+const pooled = suite('pool dh');
 let dh: PoolDiffieHellman;
 pooled.before(() => {
   dh = new PoolDiffieHellman({ threads: 2 });
@@ -94,35 +53,132 @@ pooled.after(async () => {
   await dh.close();
 });
 
-pooled('pool key pairs agree with inline agreement, both ways, across workers', async () => {
-  const pairs = await Promise.all([dh.generateKeyPair(), dh.generateKeyPair(), dh.generateKeyPair(), dh.generateKeyPair()]);
-  assert.is(new Set(pairs.map((p) => hex(p.publicKey))).size, 4);
-  const a = pairs[0]!;
-  const b = pairs[1]!;
-  const inlineSecret = agreeGroup2(a.privateKey, b.publicKey);
-  const [ab, ba] = await Promise.all([dh.computeSharedSecret(a.privateKey, b.publicKey), dh.computeSharedSecret(b.privateKey, a.publicKey)]);
-  assert.is(hex(ab), hex(inlineSecret));
-  assert.is(hex(ba), hex(inlineSecret));
-  // A main-thread key pair agrees with a pool key pair.
-  const m = generateGroup2KeyPair();
-  assert.is(hex(await dh.computeSharedSecret(m.privateKey, a.publicKey)), hex(agreeGroup2(a.privateKey, m.publicKey)));
+for (const g of GROUPS) {
+  pooled(`group ${g}: pool key pairs are well formed, public = 2^x mod p (BigInt reference)`, async () => {
+    const p = big(dhGroup(g).prime);
+    const pairs = await Promise.all([0, 1, 2, 3].map(() => dh.generateKeyPair(g)));
+    for (const pair of pairs) {
+      assert.is(pair.group, g);
+      assert.instance(pair.publicKey, Uint8Array);
+      assert.instance(pair.privateKey, Uint8Array);
+      assert.is(pair.privateKey.length, PRIVATE_BYTES[g], 'rtmfp-cpp private exponent size');
+      assert.ok(pair.privateKey[0]! >= 0x80, 'exponent is full-size');
+      assert.is.not(pair.publicKey[0], 0, 'public key is minimal');
+      assert.is(hex(pair.publicKey), hex(bytesOf(modPow(2n, big(pair.privateKey), p))));
+      assert.is(dhPublicKeyProblem(g, pair.publicKey), undefined);
+      // The bytes rebuild the same pair on this thread.
+      assert.is(hex(dhKeyPairFromPrivateKey(g, pair.privateKey).publicKey), hex(pair.publicKey));
+    }
+  });
+
+  pooled(`group ${g}: pool and inline key pairs agree both ways, across workers`, async () => {
+    const p = big(dhGroup(g).prime);
+    const pairs = await Promise.all([0, 1, 2, 3].map(() => dh.generateKeyPair(g)));
+    const inline = generateDhKeyPair(g);
+    // Every pool pair against the inline pair, in parallel on both workers, in both argument forms.
+    const viaPair = await Promise.all(pairs.map((a) => dh.computeSharedSecret(a, inline.publicKey)));
+    const viaBytes = await Promise.all(pairs.map((a) => dh.computeSharedSecret(a.privateKey, inline.publicKey, g)));
+    // The inline side, and the pool with the inline pair's private key against each pool key.
+    const inlineSide = pairs.map((a) => inline.computeSecret(a.publicKey));
+    const poolWithInlineKey = await Promise.all(pairs.map((a) => dh.computeSharedSecret(inline.exportPrivateKey(), a.publicKey, g)));
+    const x = big(inline.exportPrivateKey());
+    for (let i = 0; i < pairs.length; i++) {
+      const reference = hex(bytesOf(modPow(big(pairs[i]!.publicKey), x, p)));
+      assert.is(hex(viaPair[i]!), reference);
+      assert.is(hex(viaBytes[i]!), reference);
+      assert.is(hex(inlineSide[i]!), reference);
+      assert.is(hex(poolWithInlineKey[i]!), reference);
+      assert.is.not(viaPair[i]![0], 0, 'secret is minimal');
+    }
+    // Two pool pairs agree with each other (each generated and used on whichever worker was free).
+    const [ab, ba] = await Promise.all([dh.computeSharedSecret(pairs[0]!, pairs[1]!.publicKey), dh.computeSharedSecret(pairs[1]!, pairs[0]!.publicKey)]);
+    assert.is(hex(ab), hex(ba));
+    assert.is(hex(ab), hex(dhKeyPairFromPrivateKey(g, pairs[0]!.privateKey).computeSecret(pairs[1]!.publicKey)));
+  });
+}
+
+pooled('group 2 is the default; leading zeros and keys inside larger buffers are accepted', async () => {
+  const a = await dh.generateKeyPair();
+  assert.is(a.group, 2);
+  const inline = generateDhKeyPair(2);
+  const expected = hex(inline.computeSecret(a.publicKey));
+  assert.is(hex(await dh.computeSharedSecret(a.privateKey, inline.publicKey)), expected);
+  // The peer key as a view into a "packet", behind two leading zero bytes.
+  const packet = new Uint8Array(300).fill(0xee);
+  packet.fill(0, 10, 12);
+  packet.set(inline.publicKey, 12);
+  const view = packet.subarray(10, 12 + inline.publicKey.length);
+  assert.is(hex(await dh.computeSharedSecret(a, view)), expected);
 });
 
-pooled('a bad peer key rejects with EngineError ERR_ENGINE_DH', async () => {
-  const a = await dh.generateKeyPair();
-  try {
-    await dh.computeSharedSecret(a.privateKey, Uint8Array.of(1));
-    assert.unreachable('accepted y = 1');
-  } catch (e) {
-    assert.instance(e, EngineError);
-    assert.is((e as EngineError).code, 'ERR_ENGINE_DH');
+pooled('a fresh private key every call', async () => {
+  const pairs = await Promise.all(Array.from({ length: 8 }, () => dh.generateKeyPair(2)));
+  assert.is(new Set(pairs.map((p) => hex(p.privateKey))).size, 8);
+  assert.is(new Set(pairs.map((p) => hex(p.publicKey))).size, 8);
+});
+
+pooled('bad peer keys reject with ERR_ENGINE_DH / ERR_CRYPTO_BAD_PUBLIC_KEY (RFC 7425 section 4.6.2)', async () => {
+  const group16Key = generateDhKeyPair(16).publicKey;
+  for (const g of GROUPS) {
+    const a = await dh.generateKeyPair(g);
+    const pMinus1 = bytesOf(big(dhGroup(g).prime) - 1n);
+    const bad: [string, Uint8Array][] = [
+      ['1', Uint8Array.of(1)],
+      ['p-1', pMinus1],
+      ['empty', new Uint8Array(0)],
+      ['zero', Uint8Array.of(0)],
+      [`${dhGroup(g).primeBytes + 1} bytes of 0x01`, new Uint8Array(dhGroup(g).primeBytes + 1).fill(1)],
+      ['2^24 - 1', bytesOf((1n << 24n) - 1n)],
+      ['a group 16 key', group16Key],
+    ];
+    for (const [what, key] of bad) {
+      await rejectsWith(dh.computeSharedSecret(a, key), 'ERR_ENGINE_DH', 'ERR_CRYPTO_BAD_PUBLIC_KEY', `group ${g}, peer key ${what}`);
+    }
   }
-  try {
-    await dh.computeSharedSecret(a.privateKey, 'nope' as unknown as Uint8Array);
-    assert.unreachable('accepted a string');
-  } catch (e) {
-    assert.is((e as EngineError).code, 'ERR_ENGINE_DH');
+  // 129 bytes of 0x01, explicitly, for group 2 (longer than its 128-byte prime).
+  const a = await dh.generateKeyPair(2);
+  await rejectsWith(dh.computeSharedSecret(a.privateKey, new Uint8Array(129).fill(1), 2), 'ERR_ENGINE_DH', 'ERR_CRYPTO_BAD_PUBLIC_KEY', '129 x 0x01');
+  // The pool still works after the rejections.
+  const inline = generateDhKeyPair(2);
+  assert.is(hex(await dh.computeSharedSecret(a, inline.publicKey)), hex(inline.computeSecret(a.publicKey)));
+});
+
+pooled('bad private keys reject with ERR_ENGINE_DH / ERR_CRYPTO_BAD_KEY', async () => {
+  const inline = generateDhKeyPair(2);
+  const pMinus1 = bytesOf(big(dhGroup(2).prime) - 1n);
+  for (const [what, key] of [
+    ['empty', new Uint8Array(0)],
+    ['zero', new Uint8Array(4)],
+    ['p-1', pMinus1],
+  ] as const) {
+    await rejectsWith(dh.computeSharedSecret(key, inline.publicKey, 2), 'ERR_ENGINE_DH', 'ERR_CRYPTO_BAD_KEY', `private key ${what}`);
   }
+});
+
+pooled('argument errors are caught on the main thread: ERR_ENGINE_DH without workerCode', async () => {
+  const a = await dh.generateKeyPair(2);
+  const b = await dh.generateKeyPair(14);
+  await rejectsWith(dh.computeSharedSecret(a, 'nope' as unknown as Uint8Array), 'ERR_ENGINE_DH', undefined, 'string peer key');
+  await rejectsWith(dh.computeSharedSecret('nope' as unknown as Uint8Array, b.publicKey, 14), 'ERR_ENGINE_DH', undefined, 'string private key');
+  await rejectsWith(dh.computeSharedSecret({ ...a, privateKey: [1, 2] } as unknown as PoolDhKeyPair, b.publicKey), 'ERR_ENGINE_DH', undefined, 'array private key');
+  await rejectsWith(dh.generateKeyPair(5 as DhGroupId), 'ERR_ENGINE_DH', undefined, 'generate in group 5');
+  await rejectsWith(dh.computeSharedSecret(a.privateKey, b.publicKey, 1 as DhGroupId), 'ERR_ENGINE_DH', undefined, 'agree in group 1');
+  await rejectsWith(dh.computeSharedSecret({ ...a, group: 15 as DhGroupId }, b.publicKey), 'ERR_ENGINE_DH', undefined, 'pair in group 15');
+  // A pair's group wins; a contradicting explicit group is refused rather than guessed at.
+  const mixed = (dh.computeSharedSecret as (k: PoolDhKeyPair, y: Uint8Array, g: DhGroupId) => Promise<Uint8Array>).call(dh, a, b.publicKey, 14);
+  await rejectsWith(mixed, 'ERR_ENGINE_DH', undefined, 'pair group 2, explicit group 14');
+});
+
+pooled('a shared pool is left open; a closed pool rejects with ERR_ENGINE_CLOSED', async () => {
+  const pool = new EnginePool({ threads: 1 });
+  const shared = new PoolDiffieHellman(pool);
+  const a = await shared.generateKeyPair(2);
+  await shared.close();
+  assert.is(pool.isClosed, false);
+  const inline = generateDhKeyPair(2);
+  assert.is(hex(await shared.computeSharedSecret(a, inline.publicKey)), hex(inline.computeSecret(a.publicKey)));
+  await pool.close();
+  await rejectsWith(shared.generateKeyPair(2), 'ERR_ENGINE_CLOSED', undefined, 'after close');
 });
 
 pooled.run();

@@ -5,7 +5,8 @@ import { RtmfpError } from '../../errors.js';
  * - `ERR_ENGINE_BATCH`: a PacketBatch broke its invariants (see validatePacketBatch).
  * - `ERR_ENGINE_WORKER`: a worker thread threw or died while running a task.
  * - `ERR_ENGINE_CLOSED`: the pool was used after close().
- * - `ERR_ENGINE_DH`: a Diffie-Hellman input was unusable (bad peer public key, bad private key).
+ * - `ERR_ENGINE_DH`: a Diffie-Hellman input was unusable (bad group, peer public key or private key);
+ *   when the crypto layer refused it in a worker, `workerCode` is its code (ERR_CRYPTO_BAD_PUBLIC_KEY...).
  * - `ERR_ENGINE_BACKEND`: an unknown or unavailable backend was requested.
  */
 export type EngineErrorCode =
@@ -17,7 +18,7 @@ export type EngineErrorCode =
 
 export class EngineError extends RtmfpError {
   declare readonly code: EngineErrorCode;
-  /** For ERR_ENGINE_WORKER: the code of the typed error the worker threw (e.g. ERR_CIPHER_KEY_EMPTY), if any. */
+  /** For ERR_ENGINE_WORKER and ERR_ENGINE_DH: the code of the typed error the worker threw (e.g. ERR_CIPHER_KEY_EMPTY), if any. */
   readonly workerCode: string | undefined;
   constructor(code: EngineErrorCode, message: string, options?: { cause?: unknown; workerCode?: string }) {
     super(code, message, options);

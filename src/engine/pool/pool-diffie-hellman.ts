@@ -1,12 +1,39 @@
-import type { KeyObject } from 'node:crypto';
+import { isSupportedDhGroup, type DhGroupId } from '../../crypto/dh.js';
+import { CryptoErrorCode } from '../../crypto/errors.js';
 import { EnginePool, type EnginePoolOptions } from './engine-pool.js';
 import { EngineError } from './errors.js';
-import { WORKER_TASKS, type DhAgreeTask, type DhKeyPair } from './tasks.js';
+import { WORKER_TASKS, type DhAgreeTask, type DhGenerateTask, type PoolDhKeyPair } from './tasks.js';
 
 /**
- * RFC 7425 group 2 Diffie-Hellman (wire-reference §D.4) in pool workers, so a handshake never
- * spends a millisecond of main-thread CPU on modular exponentiation. Pass an existing EnginePool
- * (for example `poolPacketCipher.pool`) to share its threads, or options to own a new pool.
+ * Crypto-layer codes that mean "this Diffie-Hellman input is unusable" (not a broken worker):
+ * reported as ERR_ENGINE_DH with the crypto code kept as `workerCode`.
+ */
+const DH_INPUT_CODES: ReadonlySet<string> = new Set<string>([
+  CryptoErrorCode.BadPublicKey,
+  CryptoErrorCode.BadKey,
+  CryptoErrorCode.UnsupportedGroup,
+]);
+
+/** Group of a DH task, checked on the main thread so a typo never costs a worker round trip. */
+function checkGroup(group: unknown): DhGroupId {
+  if (typeof group !== 'number' || !isSupportedDhGroup(group)) {
+    throw new EngineError('ERR_ENGINE_DH', `Diffie-Hellman group ${String(group)} is not supported (2, 14, 16)`);
+  }
+  return group;
+}
+
+/**
+ * RFC 7425 Diffie-Hellman (groups 2, 14, 16; wire-reference §D.4) in pool workers, so a
+ * handshake never spends main-thread CPU on modular exponentiation. The workers run
+ * src/crypto/dh.ts, the same code as the inline path, so pool and inline key pairs interoperate.
+ * Pass an existing EnginePool (for example `poolPacketCipher.pool`) to share its threads, or
+ * options to own a new pool.
+ *
+ * Errors: arguments refused on the main thread reject with EngineError ERR_ENGINE_DH (no
+ * workerCode); inputs the crypto layer refuses in the worker reject with ERR_ENGINE_DH and
+ * `workerCode` ERR_CRYPTO_BAD_PUBLIC_KEY (peer key fails RFC 7425 §4.6.2), ERR_CRYPTO_BAD_KEY
+ * (private exponent out of range) or ERR_CRYPTO_UNSUPPORTED_GROUP. Anything else is
+ * ERR_ENGINE_WORKER / ERR_ENGINE_CLOSED as for every pool task.
  */
 export class PoolDiffieHellman {
   readonly pool: EnginePool;
@@ -22,26 +49,52 @@ export class PoolDiffieHellman {
     }
   }
 
-  /** A fresh key pair; `publicKey` is minimal big-endian, ready for the IIKeying/RIKeying chunk. */
-  generateKeyPair(): Promise<DhKeyPair> {
-    return this.pool.run<DhKeyPair>(WORKER_TASKS.dhGenerate, undefined);
+  /** A fresh key pair (new private exponent every call) in `group`, default 2 (RFC 7425 §4.2). */
+  async generateKeyPair(group: DhGroupId = 2): Promise<PoolDhKeyPair> {
+    const task: DhGenerateTask = { group: checkGroup(group) };
+    return this.runDh<PoolDhKeyPair>(WORKER_TASKS.dhGenerate, task);
   }
 
   /**
-   * The shared secret, minimal big-endian (leading zeros stripped, wire-reference §D.4).
-   * Rejects with EngineError ERR_ENGINE_WORKER (cause code ERR_ENGINE_DH) for an unusable peer key.
+   * The shared secret, minimal big-endian (leading zeros stripped, wire-reference §D.4), from
+   * our key pair (its group is used) or our private exponent bytes plus the group (default 2).
    */
-  computeSharedSecret(privateKey: KeyObject, peerPublicKey: Uint8Array): Promise<Uint8Array> {
-    if (!(peerPublicKey instanceof Uint8Array)) {
-      return Promise.reject(new EngineError('ERR_ENGINE_DH', 'peer public key must be a Uint8Array'));
+  computeSharedSecret(keyPair: PoolDhKeyPair, peerPublicKey: Uint8Array): Promise<Uint8Array>;
+  computeSharedSecret(privateKey: Uint8Array, peerPublicKey: Uint8Array, group?: DhGroupId): Promise<Uint8Array>;
+  async computeSharedSecret(ours: PoolDhKeyPair | Uint8Array, peerPublicKey: Uint8Array, group?: DhGroupId): Promise<Uint8Array> {
+    let privateKey: unknown;
+    let g: DhGroupId;
+    if (ours instanceof Uint8Array) {
+      privateKey = ours;
+      g = checkGroup(group ?? 2);
+    } else {
+      privateKey = (ours as PoolDhKeyPair | undefined)?.privateKey;
+      g = checkGroup((ours as PoolDhKeyPair | undefined)?.group);
+      if (group !== undefined && group !== g) {
+        throw new EngineError('ERR_ENGINE_DH', `key pair is group ${g}, agreement asked for group ${String(group)}`);
+      }
     }
-    // Copy out of whatever large buffer the key sits in (a packet), so only 128 bytes are cloned.
-    const task: DhAgreeTask = { privateKey, peerPublicKey: Uint8Array.from(peerPublicKey) };
-    return this.pool.run<Uint8Array>(WORKER_TASKS.dhAgree, task);
+    if (!(privateKey instanceof Uint8Array)) throw new EngineError('ERR_ENGINE_DH', 'private key must be a Uint8Array');
+    if (!(peerPublicKey instanceof Uint8Array)) throw new EngineError('ERR_ENGINE_DH', 'peer public key must be a Uint8Array');
+    // Copy out of whatever large buffer the keys sit in (a packet), so only the key bytes are cloned.
+    const task: DhAgreeTask = { group: g, privateKey: privateKey.slice(), peerPublicKey: peerPublicKey.slice() };
+    return this.runDh<Uint8Array>(WORKER_TASKS.dhAgree, task);
   }
 
   /** Closes the pool if this object created it; a shared pool is left to its owner. */
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.close();
+  }
+
+  /** pool.run, with the crypto layer's "unusable input" codes reported as ERR_ENGINE_DH. */
+  private async runDh<R>(task: { file: string; run: string }, payload: DhGenerateTask | DhAgreeTask): Promise<R> {
+    try {
+      return await this.pool.run<R>(task, payload);
+    } catch (e) {
+      if (e instanceof EngineError && e.code === 'ERR_ENGINE_WORKER' && e.workerCode !== undefined && DH_INPUT_CODES.has(e.workerCode)) {
+        throw new EngineError('ERR_ENGINE_DH', e.message, { cause: e, workerCode: e.workerCode });
+      }
+      throw e;
+    }
   }
 }

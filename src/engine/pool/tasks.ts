@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { DhGroupId } from '../../crypto/dh.js';
 
 /**
  * Messages between the main thread and the pool workers (`workers/*.ts`). Kept in one place so
@@ -39,16 +39,27 @@ export interface CipherTask {
 /** What a cipher task returns: nothing for 'none', the processed bytes otherwise. */
 export type CipherTaskResult = Uint8Array | undefined;
 
-/** RFC 7425 §4.2 group 2 (1024-bit MODP) key pair; the private key stays a KeyObject. */
-export interface DhKeyPair {
-  /** Minimal-length big-endian public value (wire-reference §D.4, "Encoding"). */
+/**
+ * A Diffie-Hellman key pair made in a pool worker (RFC 7425 §4.2 groups 2, 14, 16;
+ * wire-reference §D.4). Plain bytes, so it clones to any worker (or stays on the main thread)
+ * and can be rebuilt there with dhKeyPairFromPrivateKey.
+ */
+export interface PoolDhKeyPair {
+  group: DhGroupId;
+  /** Minimal-length big-endian public value, ready for the IIKeying/RIKeying chunk. */
   publicKey: Uint8Array;
-  /** Opaque; KeyObjects clone across threads, so it can go back to any worker for agreement. */
-  privateKey: KeyObject;
+  /** The private exponent, minimal big-endian (DhKeyPair.exportPrivateKey). Keep it secret. */
+  privateKey: Uint8Array;
+}
+
+export interface DhGenerateTask {
+  group: DhGroupId;
 }
 
 export interface DhAgreeTask {
-  privateKey: KeyObject;
+  group: DhGroupId;
+  /** Our private exponent, big-endian. */
+  privateKey: Uint8Array;
   /** The peer's public value, big-endian, leading zeros allowed. */
   peerPublicKey: Uint8Array;
 }
