@@ -1,1 +1,9 @@
+// rtmfp-engine: the public surface. Sub-entry points (`rtmfp-engine/wire`, `/amf`, `/flash`,
+// `/crypto`, `/engine`) expose the same modules one layer at a time.
 export const VERSION = '0.1.0';
+export { RtmfpError } from './errors.js';
+export * from './wire/index.js';
+export * from './wire/amf/index.js';
+export * from './wire/flash/index.js';
+export * from './crypto/index.js';
+export * from './engine/index.js';

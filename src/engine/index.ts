@@ -21,5 +21,6 @@ export {
   type SelectedPacketCipher,
 } from './select.js';
 
-// --- Reassembly (src/engine/reassembly/) and window scheduling (src/engine/window/) ---
-// Their helpers report their exports to the coordinator, who adds them here.
+// Reassembly (RFC 7016 section 3.6.3 receiver) and multicast fragment window scheduling.
+export * from './reassembly/index.js';
+export * from './window/index.js';

@@ -19,3 +19,4 @@ export * from './chunks/fragment.js';
 export * from './chunks/ecn.js';
 export * from './chunk.js';
 export * from './packet.js';
+export * from './netgroup/fragments-map.js';
