@@ -30,9 +30,9 @@ export const MEASURED_PACKET_CIPHER_WINNER: { choice: ConcreteCipherChoice; sour
   choice: 'node',
   source: 'bench/results/crypto.json',
   why:
-    'node:crypto batched was the fastest decrypt at batches of 16-256 (1.2-2.4 us/packet) and tied with long-lived ' +
-    'for encrypt (4-5 us); WASM (constant-time AES) measured 14-38 us/packet; pool rows add a worker round trip ' +
-    '(pool-node decrypt 1.9-5 us/packet at 16-256, ~100 us at batch 1)',
+    'node:crypto with long-lived ciphers (AES-NI through OpenSSL) is fastest inline: batched decrypt 0.8-0.9 us/packet ' +
+    'at batches of 64-256, 5x the constant-time WASM AES (4.7 us); encrypt 2.7 us long-lived vs 3.5 us WASM (1.3x); ' +
+    'pool rows add a worker round trip and only approach inline at 256-packet batches',
 };
 
 export interface SelectPacketCipherOptions {
