@@ -34,6 +34,9 @@ test('ManualClock clamps past-due timers to now', () => {
 });
 
 test('SystemClock fires and cancels real timers', async () => {
+  // SystemClock unrefs its timers (they must not keep a closed endpoint's process alive), so
+  // hold the event loop open ourselves while waiting for them.
+  const keepAlive = setInterval(() => {}, 1000);
   const c = new SystemClock();
   const t0 = c.now();
   const fired = await new Promise<number>((resolve) => {
@@ -44,6 +47,7 @@ test('SystemClock fires and cancels real timers', async () => {
   c.setTimer(c.now() + 1, () => (ran = true)).cancel();
   await new Promise((r) => setTimeout(r, 10));
   assert.is(ran, false);
+  clearInterval(keepAlive);
 });
 
 test.run();
