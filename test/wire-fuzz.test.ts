@@ -3,7 +3,6 @@
 // bit flips, truncation, extension, byte insertion, byte overwrite). Every throw must be a
 // WireError; anything else (RangeError, TypeError...) fails. Seeded, so failures reproduce.
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import {
   ByteReader,
   ChunkType,
@@ -24,89 +23,22 @@ import {
   SESSION_CHUNK_TYPES,
   WireError,
 } from '../src/wire/index.js';
-import { Prng } from './wire-prng.js';
+import { ByteFuzzer, INPUTS_PER_DECODER } from './support/fuzz.js';
 import { ALL_CHUNK_TYPES, randomAddress, randomChunk } from './wire-random.js';
 
-const INPUTS_PER_DECODER = 100_000;
 // Refusals are the common case here; capturing a stack for each of ~1.5M errors would dominate
 // the run time. The error class and code are what is checked.
 // uvu runs every test file in one process, so the old limit is restored in the last test.
 const savedStackTraceLimit = Error.stackTraceLimit;
 Error.stackTraceLimit = 0;
-const POOL = 1 << 20;
 
-const rng = new Prng(0xf022);
-const pool = rng.bytes(POOL);
-// Sprinkle VLU continuation bytes and padding so long VLUs and stop bytes are common.
-for (let i = 0; i < POOL; i += 7) pool[i] = rng.pick([0x80, 0xff, 0x00, 0x01, 0x7f]);
-const scratch = new Uint8Array(1024);
-
-function mutate(src: Uint8Array): Uint8Array {
-  let len = Math.min(src.length, 700);
-  scratch.set(src.subarray(0, len));
-  const rounds = 1 + rng.int(3);
-  for (let k = 0; k < rounds; k++) {
-    switch (rng.int(5)) {
-      case 0: // bit flip
-        if (len > 0) scratch[rng.int(len)]! ^= 1 << rng.int(8);
-        break;
-      case 1: // truncation
-        len = rng.int(len + 1);
-        break;
-      case 2: {
-        // extension
-        const add = Math.min(1 + rng.int(16), scratch.length - len);
-        for (let i = 0; i < add; i++) scratch[len + i] = rng.u32() & 0xff;
-        len += add;
-        break;
-      }
-      case 3: {
-        // insertion
-        if (len >= scratch.length) break;
-        const at = rng.int(len + 1);
-        scratch.copyWithin(at + 1, at, len);
-        scratch[at] = rng.pick([0x00, 0x7f, 0x80, 0xff, rng.u32() & 0xff]);
-        len++;
-        break;
-      }
-      default: // overwrite with an interesting byte
-        if (len > 0) scratch[rng.int(len)] = rng.pick([0x00, 0x7f, 0x80, 0xff]);
-    }
-  }
-  // A view at a non-zero offset of the scratch buffer.
-  return scratch.subarray(0, len);
-}
-
-function input(corpus: Uint8Array[]): Uint8Array {
-  if (corpus.length === 0 || rng.bool()) {
-    const len = rng.int(301);
-    const at = rng.int(POOL - len);
-    return pool.subarray(at, at + len);
-  }
-  return mutate(rng.pick(corpus));
-}
-
-const stats: string[] = [];
+const fuzzer = new ByteFuzzer({ seed: 0xf022 });
+const rng = fuzzer.rng;
+const isWireError = (e: unknown): boolean => e instanceof WireError;
+const stats = fuzzer.stats;
 
 function fuzz(name: string, corpus: Uint8Array[], decode: (b: Uint8Array) => unknown): void {
-  let ok = 0;
-  let thrown = 0;
-  for (let i = 0; i < INPUTS_PER_DECODER; i++) {
-    const b = input(corpus);
-    try {
-      decode(b);
-      ok++;
-    } catch (e) {
-      if (!(e instanceof WireError)) {
-        assert.unreachable(`${name}: input ${Buffer.from(b).toString('hex')} threw ${String(e)}`);
-      }
-      thrown++;
-    }
-  }
-  // Both outcomes must occur, or the corpus is not reaching the decoder's interesting paths.
-  assert.ok(ok > 0, `${name}: nothing decoded`);
-  assert.ok(thrown > 0, `${name}: nothing refused`);
-  stats.push(`${name}: ${ok} decoded, ${thrown} refused`);
+  fuzzer.run(name, corpus, decode, isWireError);
 }
 
 test('VLU', () => {
@@ -150,7 +82,7 @@ test('every chunk body decoder', () => {
     const name = `chunk 0x${type.toString(16).padStart(2, '0')}`;
     if (type === ChunkType.SessionCloseRequest || type === ChunkType.SessionCloseAck || type === ChunkType.Ping || type === ChunkType.PingReply) {
       // These accept any body: only check that nothing but WireError escapes.
-      for (let i = 0; i < INPUTS_PER_DECODER; i++) decodeChunk(type, input(corpus));
+      for (let i = 0; i < INPUTS_PER_DECODER; i++) decodeChunk(type, fuzzer.input(corpus));
       stats.push(`${name}: accepts every body`);
       continue;
     }
