@@ -7,23 +7,37 @@ import { WireError, WireErrorCode } from './errors.js';
 export const MAX_VLU_BYTES = 10;
 
 /**
- * A bounds-checked cursor over a byte range. Every read either returns a value or throws a
- * WireError; it never reads outside [start, end). `bytes()` returns views, not copies.
+ * A bounds-checked cursor over a byte range. Every read either returns a value or throws; it never
+ * reads outside [start, end). `bytes()` returns views, not copies.
+ *
+ * Failures go through `raise()`, which throws WireError. A codec with its own error type (the AMF
+ * input) subclasses the reader and overrides `raise()`, so both share one set of bounds checks.
+ * `buf`, `view`, `pos` and `end` are for reading; only the reader and its subclasses move them.
  */
 export class ByteReader {
-  readonly buf: Uint8Array;
-  readonly view: DataView;
-  pos: number;
-  readonly end: number;
+  buf!: Uint8Array;
+  view!: DataView;
+  pos!: number;
+  end!: number;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
+    this.rebind(buf, start, end);
+  }
+
+  /** Points the reader at another range (for readers kept and reused across inputs). */
+  protected rebind(buf: Uint8Array, start: number, end: number): void {
     if (start < 0 || end > buf.length || start > end) {
-      throw new WireError(WireErrorCode.Truncated, `range ${start}..${end} outside ${buf.length} bytes`);
+      this.raise(WireErrorCode.Truncated, `range ${start}..${end} outside ${buf.length} bytes`, -1);
     }
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
+  }
+
+  /** Throws the error for a failed read; subclasses override it to throw their own error type. */
+  protected raise(code: WireErrorCode, message: string, at: number): never {
+    throw new WireError(code, message, at);
   }
 
   get remaining(): number {
@@ -34,14 +48,14 @@ export class ByteReader {
     return this.pos >= this.end;
   }
 
-  private need(n: number): void {
+  protected need(n: number): void {
     if (n > this.end - this.pos) {
-      throw new WireError(WireErrorCode.Truncated, `need ${n} bytes, ${this.end - this.pos} left`, this.pos);
+      this.raise(WireErrorCode.Truncated, `need ${n} bytes, ${this.end - this.pos} left`, this.pos);
     }
   }
 
   u8(): number {
-    this.need(1);
+    if (this.pos >= this.end) this.raise(WireErrorCode.Truncated, 'need 1 bytes, 0 left', this.pos);
     return this.buf[this.pos++]!;
   }
 
@@ -64,6 +78,13 @@ export class ByteReader {
     return v;
   }
 
+  i16(): number {
+    this.need(2);
+    const v = this.view.getInt16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
   i32(): number {
     this.need(4);
     const v = this.view.getInt32(this.pos);
@@ -80,7 +101,7 @@ export class ByteReader {
 
   /** A view of the next n bytes (no copy). */
   bytes(n: number): Uint8Array {
-    if (n < 0) throw new WireError(WireErrorCode.Malformed, `negative length ${n}`, this.pos);
+    if (n < 0) this.raise(WireErrorCode.Malformed, `negative length ${n}`, this.pos);
     this.need(n);
     const v = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -104,23 +125,23 @@ export class ByteReader {
     let value = 0;
     for (let i = 0; i < MAX_VLU_BYTES; i++) {
       if (this.pos >= this.end) {
-        throw new WireError(WireErrorCode.Truncated, 'VLU runs past the end', this.pos);
+        this.raise(WireErrorCode.Truncated, 'VLU runs past the end', this.pos);
       }
       const b = this.buf[this.pos++]!;
       value = value * 128 + (b & 0x7f);
       if (value > Number.MAX_SAFE_INTEGER) {
-        throw new WireError(WireErrorCode.Limit, 'VLU exceeds 2^53-1', this.pos - 1);
+        this.raise(WireErrorCode.Limit, 'VLU exceeds 2^53-1', this.pos - 1);
       }
       if ((b & 0x80) === 0) return value;
     }
-    throw new WireError(WireErrorCode.Limit, `VLU longer than ${MAX_VLU_BYTES} bytes`, this.pos);
+    return this.raise(WireErrorCode.Limit, `VLU longer than ${MAX_VLU_BYTES} bytes`, this.pos);
   }
 
   /** A VLU byte count followed by that many bytes (a "field" in RFC 7016 terms), as a view. */
   vluField(maxLength = Number.MAX_SAFE_INTEGER): Uint8Array {
     const at = this.pos;
     const n = this.vlu();
-    if (n > maxLength) throw new WireError(WireErrorCode.Limit, `field of ${n} bytes exceeds ${maxLength}`, at);
+    if (n > maxLength) this.raise(WireErrorCode.Limit, `field of ${n} bytes exceeds ${maxLength}`, at);
     return this.bytes(n);
   }
 

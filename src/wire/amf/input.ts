@@ -1,57 +1,49 @@
+import { ByteReader } from '../reader.js';
+import { WireErrorCode } from '../errors.js';
 import { AmfError, AmfErrorCode } from './errors.js';
 import type { AmfLimits } from './limits.js';
 import { decodeUtf8 } from './utf8.js';
 
+/** The AMF code for each failure the shared ByteReader can report. */
+const AMF_CODE_OF: Record<WireErrorCode, AmfErrorCode> = {
+  [WireErrorCode.Truncated]: AmfErrorCode.Truncated,
+  [WireErrorCode.Malformed]: AmfErrorCode.Malformed,
+  [WireErrorCode.Limit]: AmfErrorCode.Limit,
+  [WireErrorCode.Unencodable]: AmfErrorCode.Unencodable,
+};
+
 /**
- * The bounds-checked cursor both AMF decoders read through. Every read checks the bytes left and
- * throws AmfError(ERR_AMF_TRUNCATED) rather than reading past `end`; the shared value counter
- * enforces `maxValues` across an AMF0 message and the AMF3 values switched into it.
+ * The bounds-checked cursor both AMF decoders read through: a ByteReader whose failures are
+ * AmfError (ERR_AMF_TRUNCATED rather than reading past `end`), plus the AMF limit checks. The
+ * shared value counter enforces `maxValues` across an AMF0 message and the AMF3 values switched
+ * into it. One input is kept per decoder and attached to each buffer it decodes.
  */
-export class AmfInput {
-  buf: Uint8Array = EMPTY;
-  view: DataView = EMPTY_VIEW;
-  pos = 0;
-  end = 0;
+export class AmfInput extends ByteReader {
   values = 0;
   readonly limits: AmfLimits;
 
   constructor(limits: AmfLimits) {
+    super(EMPTY, 0, 0);
     this.limits = limits;
   }
 
   attach(buf: Uint8Array, start: number, end: number): void {
-    if (start < 0 || end > buf.length || start > end) {
-      throw new AmfError(AmfErrorCode.Truncated, `range ${start}..${end} outside ${buf.length} bytes`);
-    }
-    this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.pos = start;
-    this.end = end;
+    this.rebind(buf, start, end);
     this.values = 0;
   }
 
-  /** Continues on another input's buffer and position (used at the AVM+ switch). */
-  follow(other: AmfInput): void {
-    this.buf = other.buf;
-    this.view = other.view;
-    this.pos = other.pos;
-    this.end = other.end;
-    this.values = other.values;
-  }
-
+  /** Drops the references to the last input, so a kept decoder does not pin its buffer. */
   detach(): void {
     this.buf = EMPTY;
     this.view = EMPTY_VIEW;
   }
 
-  fail(code: AmfErrorCode, message: string, at = this.pos): never {
-    throw new AmfError(code, message, at);
+  protected override raise(code: WireErrorCode, message: string, at: number): never {
+    throw new AmfError(AMF_CODE_OF[code], message, at);
   }
 
-  need(n: number): void {
-    if (n > this.end - this.pos) {
-      this.fail(AmfErrorCode.Truncated, `need ${n} bytes, ${this.end - this.pos} left`);
-    }
+  fail(code: AmfErrorCode, message: string, at = this.pos): never {
+    throw new AmfError(code, message, at);
   }
 
   /** Counts one decoded value against maxValues. */
@@ -76,46 +68,6 @@ export class AmfInput {
     if (count * minBytesEach > this.end - this.pos) {
       this.fail(AmfErrorCode.Truncated, `${what} of ${count} elements cannot fit in ${this.end - this.pos} bytes`);
     }
-  }
-
-  u8(): number {
-    if (this.pos >= this.end) this.fail(AmfErrorCode.Truncated, 'need 1 byte, 0 left');
-    return this.buf[this.pos++]!;
-  }
-
-  u16(): number {
-    this.need(2);
-    const v = (this.buf[this.pos]! << 8) | this.buf[this.pos + 1]!;
-    this.pos += 2;
-    return v;
-  }
-
-  u32(): number {
-    this.need(4);
-    const v = this.view.getUint32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  i32(): number {
-    this.need(4);
-    const v = this.view.getInt32(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  i16(): number {
-    this.need(2);
-    const v = this.view.getInt16(this.pos);
-    this.pos += 2;
-    return v;
-  }
-
-  f64(): number {
-    this.need(8);
-    const v = this.view.getFloat64(this.pos);
-    this.pos += 8;
-    return v;
   }
 
   /** `n` bytes of UTF-8 as a string, after checking maxStringLength. */
