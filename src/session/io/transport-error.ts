@@ -1,0 +1,16 @@
+import { RtmfpError } from '../../errors.js';
+
+/** Stable codes for UDP transport failures that reach the caller (only opening can fail loudly). */
+export const TransportErrorCode = {
+  /** The socket could not be created or bound (address in use, address not available, ...). */
+  Bind: 'ERR_TRANSPORT_BIND',
+  /** An option was out of range. */
+  InvalidOption: 'ERR_TRANSPORT_OPTION',
+} as const;
+export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+
+export class TransportError extends RtmfpError {
+  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
