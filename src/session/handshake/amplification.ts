@@ -1,0 +1,105 @@
+// Anti-amplification for startup traffic to addresses that have not proven they can receive.
+//
+// A responder answers a small IHello with a larger RHello, so a spoofed source address could turn
+// us into an amplifier. As QUIC does (RFC 9000 section 8.1), we account, per address not yet
+// verified, the bytes received from it and refuse to send more than `factor` times that. An
+// address becomes verified when it echoes a cookie bound to it (it received our RHello there).
+//
+// Why the default factor is 5 and not QUIC's 3: QUIC clients pad their first datagram to 1200
+// bytes; RTMFP initiators do not, and the RHello size is fixed by the cookie (64 bytes, G.1) and
+// certificate. librtmfp's IHello to a server is a 36-byte datagram (EPD `05 0a live`) and the
+// server's RHello (64-byte cookie, 77-byte certificate) is a 180-byte datagram: exactly 5x, as
+// MonaTiny answers in `mona-tc/handshake.json`. A Flash-style P2P IHello (fingerprint EPD, 68
+// bytes) is answered by a 228-byte RHello carrying the 132-byte static certificate: 3.35x.
+// A factor of 3 would leave both unanswered; 1x would answer almost nothing.
+import type { SocketAddress } from '../../wire/address.js';
+import { addressKey } from './address-key.js';
+import { BoundedMap } from './bounded-map.js';
+
+export const DEFAULT_AMPLIFICATION_FACTOR = 5;
+export const DEFAULT_AMPLIFICATION_ADDRESSES = 4096;
+/** An address not heard from for this long starts over (counts and verification). */
+export const DEFAULT_AMPLIFICATION_IDLE_MS = 120_000;
+
+/**
+ * Size on the wire of a startup datagram carrying one chunk of `bodyLength` bytes: 4 (scrambled
+ * session ID) + AES blocks over [checksum 2, flags 1, timestamp 2, chunk header 3, body], padded
+ * to 16 (wire-reference A.2-A.5). Matches every captured startup datagram (36, 68, 180, 1076...).
+ */
+export function startupDatagramLength(bodyLength: number): number {
+  const plain = 2 + 1 + 2 + 3 + bodyLength;
+  return 4 + Math.ceil(plain / 16) * 16;
+}
+
+interface Entry {
+  received: number;
+  sent: number;
+  verified: boolean;
+  lastSeen: number;
+}
+
+export interface AmplificationOptions {
+  factor?: number;
+  maxAddresses?: number;
+  idleMs?: number;
+}
+
+export class AmplificationGuard {
+  readonly factor: number;
+  readonly idleMs: number;
+  private readonly entries: BoundedMap<string, Entry>;
+  /** Sends refused for lack of budget. */
+  refused = 0;
+
+  constructor(options: AmplificationOptions = {}) {
+    this.factor = options.factor ?? DEFAULT_AMPLIFICATION_FACTOR;
+    if (!(this.factor >= 1)) throw new RangeError(`amplification factor must be >= 1, got ${this.factor}`);
+    this.idleMs = options.idleMs ?? DEFAULT_AMPLIFICATION_IDLE_MS;
+    this.entries = new BoundedMap(options.maxAddresses ?? DEFAULT_AMPLIFICATION_ADDRESSES);
+  }
+
+  private entry(a: SocketAddress, now: number): Entry {
+    const k = addressKey(a);
+    let e = this.entries.get(k);
+    if (e === undefined || now - e.lastSeen > this.idleMs) {
+      e = { received: 0, sent: 0, verified: false, lastSeen: now };
+      this.entries.set(k, e);
+    }
+    return e;
+  }
+
+  /** Credits a datagram of `bytes` received from `from`. */
+  received(from: SocketAddress, bytes: number, now: number): void {
+    const e = this.entry(from, now);
+    e.received += Math.max(0, bytes);
+    e.lastSeen = now;
+  }
+
+  /** The address echoed a cookie bound to it: no limit from now on. */
+  verify(a: SocketAddress, now: number): void {
+    this.entry(a, now).verified = true;
+  }
+
+  isVerified(a: SocketAddress, now: number): boolean {
+    const e = this.entries.peek(addressKey(a));
+    return e !== undefined && e.verified && now - e.lastSeen <= this.idleMs;
+  }
+
+  /** True (and charged) when `bytes` may go to `to`; false (and counted) otherwise. */
+  trySend(to: SocketAddress, bytes: number, now: number): boolean {
+    const e = this.entry(to, now);
+    if (!e.verified && e.sent + bytes > e.received * this.factor) {
+      this.refused++;
+      return false;
+    }
+    e.sent += bytes;
+    return true;
+  }
+
+  /** Bytes still allowed to an address (Infinity once verified). */
+  budget(to: SocketAddress, now: number): number {
+    const e = this.entries.peek(addressKey(to));
+    if (e === undefined || now - e.lastSeen > this.idleMs) return 0;
+    return e.verified ? Infinity : e.received * this.factor - e.sent;
+  }
+}
