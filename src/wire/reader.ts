@@ -15,10 +15,12 @@ export const MAX_VLU_BYTES = 10;
  * `buf`, `view`, `pos` and `end` are for reading; only the reader and its subclasses move them.
  */
 export class ByteReader {
-  buf!: Uint8Array;
-  view!: DataView;
-  pos!: number;
-  end!: number;
+  // `declare`: no field definitions are emitted, so the first values stored (by rebind) set the
+  // field representations (pos and end stay small integers) instead of undefined.
+  declare buf: Uint8Array;
+  declare view: DataView;
+  declare pos: number;
+  declare end: number;
 
   constructor(buf: Uint8Array, start = 0, end = buf.length) {
     this.rebind(buf, start, end);
