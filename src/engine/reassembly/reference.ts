@@ -8,10 +8,14 @@ import {
   type DeliveryOrder,
   type FlowState,
   type Reassembler,
+  type ReassemblyArrayName,
+  type ReassemblyArrays,
   type ReassemblyConfig,
   type ReassemblyLayout,
   type ReassemblyStats,
 } from './types.js';
+import { checkBatchCount, placeReassemblyArrays } from './common.js';
+import { freshArray, type TypedArrayType } from '../array-placement.js';
 import { FragmentControl, UserDataFlag } from '../../wire/chunks/user-data.js';
 
 /** What a ring slot holds for the sequence number that maps to it. */
@@ -106,6 +110,9 @@ class FlowReceiver {
   }
 }
 
+/** The typed arrays of the Reassembler interface, created by placeReassemblyArrays. */
+export interface ReferenceReassembler extends Readonly<ReassemblyArrays> {}
+
 /**
  * Plain TypeScript reassembler. Staging, pool and delivery area share one ArrayBuffer so every
  * copy is a `copyWithin` (no subarray object per fragment, never Buffer.concat).
@@ -113,31 +120,6 @@ class FlowReceiver {
 export class ReferenceReassembler implements Reassembler {
   readonly kind = 'reference' as const;
   readonly config: Readonly<ReassemblyLayout>;
-
-  readonly batchFlow: Int32Array;
-  readonly batchFlags: Uint8Array;
-  readonly batchSequence: Float64Array;
-  readonly batchForward: Float64Array;
-  readonly batchOffset: Uint32Array;
-  readonly batchLength: Uint32Array;
-  readonly batchData: Uint8Array;
-  readonly batchVerdict: Uint8Array;
-
-  readonly deliveryFlow: Int32Array;
-  readonly deliveryFirst: Float64Array;
-  readonly deliveryLast: Float64Array;
-  readonly deliveryOffset: Uint32Array;
-  readonly deliveryLength: Uint32Array;
-  readonly deliveryData: Uint8Array;
-
-  readonly abandonFlow: Int32Array;
-  readonly abandonFirst: Float64Array;
-  readonly abandonLast: Float64Array;
-  readonly abandonFragments: Uint32Array;
-  readonly abandonBytes: Uint32Array;
-
-  readonly ackFrom: Float64Array;
-  readonly ackTo: Float64Array;
 
   /** batchData | pool | delivery area, one buffer. */
   private readonly memory: Uint8Array;
@@ -163,27 +145,13 @@ export class ReferenceReassembler implements Reassembler {
     this.poolBase = c.batchDataBytes;
     this.deliveryBase = this.poolBase + c.poolBlocks * c.blockBytes;
     this.memory = new Uint8Array(this.deliveryBase + c.deliveryBytes);
-    this.batchData = this.memory.subarray(0, c.batchDataBytes);
-    this.deliveryData = this.memory.subarray(this.deliveryBase);
-    this.batchFlow = new Int32Array(c.maxBatch);
-    this.batchFlags = new Uint8Array(c.maxBatch);
-    this.batchSequence = new Float64Array(c.maxBatch);
-    this.batchForward = new Float64Array(c.maxBatch);
-    this.batchOffset = new Uint32Array(c.maxBatch);
-    this.batchLength = new Uint32Array(c.maxBatch);
-    this.batchVerdict = new Uint8Array(c.maxBatch);
-    this.deliveryFlow = new Int32Array(c.maxOutputs);
-    this.deliveryFirst = new Float64Array(c.maxOutputs);
-    this.deliveryLast = new Float64Array(c.maxOutputs);
-    this.deliveryOffset = new Uint32Array(c.maxOutputs);
-    this.deliveryLength = new Uint32Array(c.maxOutputs);
-    this.abandonFlow = new Int32Array(c.maxOutputs);
-    this.abandonFirst = new Float64Array(c.maxOutputs);
-    this.abandonLast = new Float64Array(c.maxOutputs);
-    this.abandonFragments = new Uint32Array(c.maxOutputs);
-    this.abandonBytes = new Uint32Array(c.maxOutputs);
-    this.ackFrom = new Float64Array(c.maxAckRanges);
-    this.ackTo = new Float64Array(c.maxAckRanges);
+    // The two byte areas are views of `memory`; the descriptor arrays are separate.
+    const inMemory: Partial<Record<ReassemblyArrayName, number>> = { batchData: 0, deliveryData: this.deliveryBase };
+    const buffer = this.memory.buffer;
+    placeReassemblyArrays(this, c, <T>(type: TypedArrayType<T>, name: ReassemblyArrayName, length: number): T => {
+      const at = inMemory[name];
+      return at === undefined ? freshArray(type, name, length) : new type(buffer, at, length);
+    });
     this.freeBlocks = new Int32Array(c.poolBlocks);
     // Hand out low blocks first (stack popped from the top).
     for (let i = 0; i < c.poolBlocks; i++) this.freeBlocks[i] = c.poolBlocks - 1 - i;
@@ -282,9 +250,7 @@ export class ReferenceReassembler implements Reassembler {
   }
 
   process(count: number): BatchOutcome {
-    if (!Number.isInteger(count) || count < 0 || count > this.config.maxBatch) {
-      throw new ReassemblyError(ReassemblyErrorCode.BatchLimit, `batch count ${count} not in [0, ${this.config.maxBatch}]`);
-    }
+    checkBatchCount(count, this.config.maxBatch);
     this.deliveryUsed = 0;
     this.delivered = 0;
     this.abandoned = 0;

@@ -261,50 +261,63 @@ export function bufferBlocksAvailable(state: Pick<FlowState, 'availableBytes'>):
   return Math.ceil(state.availableBytes / 1024);
 }
 
-export interface Reassembler {
+/**
+ * The typed arrays of a reassembler: batch staging in, per-call results out. Owned by the
+ * reassembler (views of WASM memory for the WASM version; the caller can decrypt packets
+ * straight into `batchData`).
+ */
+export interface ReassemblyArrays {
+  /**
+   * Batch staging. Record i: flow slot batchFlow[i], User Data flags byte batchFlags[i],
+   * sequence number batchSequence[i], forward sequence number batchForward[i]
+   * (= sequence - fsnOffset, A.8), payload batchData[batchOffset[i] .. + batchLength[i])
+   * (ignored with ABN).
+   */
+  batchFlow: Int32Array;
+  batchFlags: Uint8Array;
+  batchSequence: Float64Array;
+  batchForward: Float64Array;
+  batchOffset: Uint32Array;
+  batchLength: Uint32Array;
+  batchData: Uint8Array;
+  /** Output: the Verdict of each record of the last call. */
+  batchVerdict: Uint8Array;
+
+  /** Delivered messages of the last call, in delivery order: bytes deliveryData[offset .. + length). */
+  deliveryFlow: Int32Array;
+  deliveryFirst: Float64Array;
+  deliveryLast: Float64Array;
+  deliveryOffset: Uint32Array;
+  deliveryLength: Uint32Array;
+  deliveryData: Uint8Array;
+
+  /** Abandonment reports of the last call, in order: one per discarded run of buffered fragments. */
+  abandonFlow: Int32Array;
+  abandonFirst: Float64Array;
+  abandonLast: Float64Array;
+  abandonFragments: Uint32Array;
+  abandonBytes: Uint32Array;
+
+  /** Output of `ackRanges(flow)`. */
+  ackFrom: Float64Array;
+  ackTo: Float64Array;
+}
+
+export type ReassemblyArrayName = keyof ReassemblyArrays;
+
+export interface Reassembler extends Readonly<ReassemblyArrays> {
   readonly kind: 'reference' | 'wasm';
   readonly config: Readonly<ReassemblyLayout>;
 
   /**
-   * Batch staging, owned by the reassembler (views of WASM memory for the WASM version; the
-   * caller can decrypt packets straight into `batchData`). Record i: flow slot batchFlow[i],
-   * User Data flags byte batchFlags[i], sequence number batchSequence[i], forward sequence
-   * number batchForward[i] (= sequence - fsnOffset, A.8), payload
-   * batchData[batchOffset[i] .. + batchLength[i]) (ignored with ABN).
-   */
-  readonly batchFlow: Int32Array;
-  readonly batchFlags: Uint8Array;
-  readonly batchSequence: Float64Array;
-  readonly batchForward: Float64Array;
-  readonly batchOffset: Uint32Array;
-  readonly batchLength: Uint32Array;
-  readonly batchData: Uint8Array;
-  /** Output: the Verdict of each record of the last call. */
-  readonly batchVerdict: Uint8Array;
-
-  /**
-   * Processes records [0, count) in order. Throws ReassemblyError(ERR_REASSEMBLY_BATCH_LIMIT)
-   * if count is out of range; bad records get Verdict.Invalid instead of throwing. The outputs
-   * of the previous call are overwritten.
+   * Processes records [0, count) of the batch staging in order. Throws
+   * ReassemblyError(ERR_REASSEMBLY_BATCH_LIMIT) if count is out of range; bad records get
+   * Verdict.Invalid instead of throwing. The outputs of the previous call are overwritten.
    */
   process(count: number): BatchOutcome;
 
-  /** Delivered messages of the last call, in delivery order: bytes deliveryData[offset .. + length). */
-  readonly deliveryFlow: Int32Array;
-  readonly deliveryFirst: Float64Array;
-  readonly deliveryLast: Float64Array;
-  readonly deliveryOffset: Uint32Array;
-  readonly deliveryLength: Uint32Array;
-  readonly deliveryData: Uint8Array;
   /** View of delivered message i of the last call; valid until the next call. */
   message(i: number): Uint8Array;
-
-  /** Abandonment reports of the last call, in order: one per discarded run of buffered fragments. */
-  readonly abandonFlow: Int32Array;
-  readonly abandonFirst: Float64Array;
-  readonly abandonLast: Float64Array;
-  readonly abandonFragments: Uint32Array;
-  readonly abandonBytes: Uint32Array;
 
   /** Takes the lowest free flow slot; throws ReassemblyError(ERR_REASSEMBLY_FLOW_LIMIT) when full. */
   openFlow(order?: DeliveryOrder): number;
@@ -316,7 +329,5 @@ export interface Reassembler {
    * at most maxAckRanges (the rest truncated, C.3), and returns how many.
    */
   ackRanges(flow: number): number;
-  readonly ackFrom: Float64Array;
-  readonly ackTo: Float64Array;
   stats(): ReassemblyStats;
 }

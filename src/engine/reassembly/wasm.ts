@@ -7,10 +7,12 @@ import {
   type DeliveryOrder,
   type FlowState,
   type Reassembler,
+  type ReassemblyArrays,
   type ReassemblyConfig,
   type ReassemblyLayout,
   type ReassemblyStats,
 } from './types.js';
+import { checkBatchCount, placeReassemblyArrays } from './common.js';
 
 /** Exports of build/wasm/reassembly.wasm (assembly/reassembly/index.ts). */
 interface ReassemblyExports extends Record<string, unknown> {
@@ -35,11 +37,12 @@ interface ReassemblyExports extends Record<string, unknown> {
 }
 
 // Layout indices, as in assembly/reassembly/index.ts.
+// The array areas are named as the ReassemblyArrays they back.
 const L = {
-  batchFlow: 0, batchFlags: 1, batchSeq: 2, batchFwd: 3, batchOff: 4, batchLen: 5, batchVerdict: 6,
-  batchData: 7, deliveryData: 8, delivFlow: 9, delivFirst: 10, delivLast: 11, delivOff: 12, delivLen: 13,
-  abFlow: 14, abFirst: 15, abLast: 16, abFrags: 17, abBytes: 18, ackFrom: 19, ackTo: 20, flows: 21, end: 22,
-  count: 23,
+  batchFlow: 0, batchFlags: 1, batchSequence: 2, batchForward: 3, batchOffset: 4, batchLength: 5, batchVerdict: 6,
+  batchData: 7, deliveryData: 8, deliveryFlow: 9, deliveryFirst: 10, deliveryLast: 11, deliveryOffset: 12,
+  deliveryLength: 13, abandonFlow: 14, abandonFirst: 15, abandonLast: 16, abandonFragments: 17, abandonBytes: 18,
+  ackFrom: 19, ackTo: 20, flows: 21, end: 22, count: 23,
 } as const;
 
 // Per-flow f64 fields, as in assembly/reassembly/index.ts.
@@ -51,6 +54,9 @@ const F = {
 } as const;
 const FLOW_FIELDS = 32; // 256 bytes per flow
 
+/** The typed arrays of the Reassembler interface, created by placeReassemblyArrays. */
+export interface WasmReassembler extends Readonly<ReassemblyArrays> {}
+
 /**
  * WASM-backed reassembler. All inputs and outputs are typed-array views of the module's linear
  * memory, laid out once by `init` (memory never grows afterwards, so the views stay valid).
@@ -59,31 +65,6 @@ const FLOW_FIELDS = 32; // 256 bytes per flow
 export class WasmReassembler implements Reassembler {
   readonly kind = 'wasm' as const;
   readonly config: Readonly<ReassemblyLayout>;
-
-  readonly batchFlow: Int32Array;
-  readonly batchFlags: Uint8Array;
-  readonly batchSequence: Float64Array;
-  readonly batchForward: Float64Array;
-  readonly batchOffset: Uint32Array;
-  readonly batchLength: Uint32Array;
-  readonly batchData: Uint8Array;
-  readonly batchVerdict: Uint8Array;
-
-  readonly deliveryFlow: Int32Array;
-  readonly deliveryFirst: Float64Array;
-  readonly deliveryLast: Float64Array;
-  readonly deliveryOffset: Uint32Array;
-  readonly deliveryLength: Uint32Array;
-  readonly deliveryData: Uint8Array;
-
-  readonly abandonFlow: Int32Array;
-  readonly abandonFirst: Float64Array;
-  readonly abandonLast: Float64Array;
-  readonly abandonFragments: Uint32Array;
-  readonly abandonBytes: Uint32Array;
-
-  readonly ackFrom: Float64Array;
-  readonly ackTo: Float64Array;
 
   private readonly x: ReassemblyExports;
   private readonly flowFields: Float64Array;
@@ -107,36 +88,12 @@ export class WasmReassembler implements Reassembler {
     if (rc !== 0) throw new ReassemblyError(ReassemblyErrorCode.Wasm, 'reassembly.wasm could not grow its memory');
     const buf = x.memory.buffer;
     const at = (i: number): number => x.layout(i) >>> 0;
-    const B = c.maxBatch;
-    const O = c.maxOutputs;
-    this.batchFlow = new Int32Array(buf, at(L.batchFlow), B);
-    this.batchFlags = new Uint8Array(buf, at(L.batchFlags), B);
-    this.batchSequence = new Float64Array(buf, at(L.batchSeq), B);
-    this.batchForward = new Float64Array(buf, at(L.batchFwd), B);
-    this.batchOffset = new Uint32Array(buf, at(L.batchOff), B);
-    this.batchLength = new Uint32Array(buf, at(L.batchLen), B);
-    this.batchVerdict = new Uint8Array(buf, at(L.batchVerdict), B);
-    this.batchData = new Uint8Array(buf, at(L.batchData), c.batchDataBytes);
-    this.deliveryData = new Uint8Array(buf, at(L.deliveryData), c.deliveryBytes);
-    this.deliveryFlow = new Int32Array(buf, at(L.delivFlow), O);
-    this.deliveryFirst = new Float64Array(buf, at(L.delivFirst), O);
-    this.deliveryLast = new Float64Array(buf, at(L.delivLast), O);
-    this.deliveryOffset = new Uint32Array(buf, at(L.delivOff), O);
-    this.deliveryLength = new Uint32Array(buf, at(L.delivLen), O);
-    this.abandonFlow = new Int32Array(buf, at(L.abFlow), O);
-    this.abandonFirst = new Float64Array(buf, at(L.abFirst), O);
-    this.abandonLast = new Float64Array(buf, at(L.abLast), O);
-    this.abandonFragments = new Uint32Array(buf, at(L.abFrags), O);
-    this.abandonBytes = new Uint32Array(buf, at(L.abBytes), O);
-    this.ackFrom = new Float64Array(buf, at(L.ackFrom), c.maxAckRanges);
-    this.ackTo = new Float64Array(buf, at(L.ackTo), c.maxAckRanges);
+    placeReassemblyArrays(this, c, (type, name, length) => new type(buf, at(L[name]), length));
     this.flowFields = new Float64Array(buf, at(L.flows), c.maxFlows * FLOW_FIELDS);
   }
 
   process(count: number): BatchOutcome {
-    if (!Number.isInteger(count) || count < 0 || count > this.config.maxBatch) {
-      throw new ReassemblyError(ReassemblyErrorCode.BatchLimit, `batch count ${count} not in [0, ${this.config.maxBatch}]`);
-    }
+    checkBatchCount(count, this.config.maxBatch);
     this.delivered = this.x.process(count);
     this.outcome.delivered = this.delivered;
     this.outcome.abandoned = this.x.abandonedInLastCall();

@@ -1,3 +1,4 @@
+import { freshArray } from '../array-placement.js';
 import {
   resolveWindowConfig,
   WindowError,
@@ -5,9 +6,11 @@ import {
   type FragmentWindow,
   type NeighborInfo,
   type RoundOutcome,
+  type WindowArrays,
   type WindowConfig,
   type WindowStats,
 } from './types.js';
+import { checkBatchCount, placeWindowArrays } from './common.js';
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
@@ -25,6 +28,9 @@ function popcount8(m: number): number {
   return (m + (m >> 4)) & 0x0f;
 }
 
+/** The typed arrays of the FragmentWindow interface, created by placeWindowArrays. */
+export interface ReferenceFragmentWindow extends Readonly<WindowArrays> {}
+
 /**
  * Plain TypeScript fragment window (see types.ts for the rules). State is structure-of-arrays
  * in typed arrays indexed by ring slot (fragment ID mod windowFragments) or neighbor slot, the
@@ -36,23 +42,6 @@ function popcount8(m: number): number {
 export class ReferenceFragmentWindow implements FragmentWindow {
   readonly kind = 'reference' as const;
   readonly config: Readonly<WindowConfig>;
-
-  readonly arrivalIds: Float64Array;
-  readonly arrivalTimes: Float64Array;
-  readonly arrivalFrom: Int32Array;
-  readonly pushOutIds: Float64Array;
-  readonly pushOutNeighbors: Int32Array;
-  readonly mapNeighbor: Int32Array;
-  readonly mapTime: Float64Array;
-  readonly mapLastId: Float64Array;
-  readonly mapOffset: Int32Array;
-  readonly mapLength: Int32Array;
-  readonly mapBytes: Uint8Array;
-  readonly pullIds: Float64Array;
-  readonly pullNeighbors: Int32Array;
-  readonly maskNeighbors: Int32Array;
-  readonly maskValues: Int32Array;
-  readonly announceBitmap: Uint8Array;
 
   // Window, per ring slot.
   private readonly C: number;
@@ -120,24 +109,7 @@ export class ReferenceFragmentWindow implements FragmentWindow {
     const C = (this.C = c.windowFragments);
     this.W32 = C / 32;
     const M = (this.M = c.maxNeighbors);
-    const B = c.maxBatch;
-
-    this.arrivalIds = new Float64Array(B);
-    this.arrivalTimes = new Float64Array(B);
-    this.arrivalFrom = new Int32Array(B);
-    this.pushOutIds = new Float64Array(B * (c.pushLimit + 1));
-    this.pushOutNeighbors = new Int32Array(B * (c.pushLimit + 1));
-    this.mapNeighbor = new Int32Array(B);
-    this.mapTime = new Float64Array(B);
-    this.mapLastId = new Float64Array(B);
-    this.mapOffset = new Int32Array(B);
-    this.mapLength = new Int32Array(B);
-    this.mapBytes = new Uint8Array(c.mapBatchBytes);
-    this.pullIds = new Float64Array(c.maxPullsPerRound);
-    this.pullNeighbors = new Int32Array(c.maxPullsPerRound);
-    this.maskNeighbors = new Int32Array(M);
-    this.maskValues = new Int32Array(M);
-    this.announceBitmap = new Uint8Array(C / 8);
+    placeWindowArrays(this, c, freshArray);
 
     this.held = new Uint32Array(this.W32);
     this.entryTime = new Float64Array(C);
@@ -275,9 +247,7 @@ export class ReferenceFragmentWindow implements FragmentWindow {
   // ---- arrivals ----
 
   ingestArrivals(count: number): number {
-    if (!Number.isInteger(count) || count < 0 || count > this.config.maxBatch) {
-      throw new WindowError(WindowErrorCode.BatchLimit, `arrival batch of ${count} exceeds ${this.config.maxBatch}`);
-    }
+    checkBatchCount(count, this.config.maxBatch, 'arrival');
     const C = this.C;
     const wd = this.config.windowDuration;
     const cap = this.config.pushLimit + 1;
@@ -351,9 +321,7 @@ export class ReferenceFragmentWindow implements FragmentWindow {
   // ---- neighbor maps ----
 
   ingestMaps(count: number): void {
-    if (!Number.isInteger(count) || count < 0 || count > this.config.maxBatch) {
-      throw new WindowError(WindowErrorCode.BatchLimit, `map batch of ${count} exceeds ${this.config.maxBatch}`);
-    }
+    checkBatchCount(count, this.config.maxBatch, 'map');
     for (let i = 0; i < count; i++) {
       const n = this.mapNeighbor[i]!;
       const t = this.mapTime[i]!;

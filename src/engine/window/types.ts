@@ -197,41 +197,56 @@ export interface RoundOutcome {
   announceTarget: number;
 }
 
-export interface FragmentWindow {
-  readonly kind: 'reference' | 'wasm';
-  readonly config: Readonly<WindowConfig>;
-
+/**
+ * The typed arrays of a window: staging for arrivals and neighbor maps in, per-call results out.
+ * Owned by the window (views of WASM memory for the WASM version).
+ */
+export interface WindowArrays {
   /** Arrival staging: fill [0, count) then call ingestArrivals(count). from = neighbor slot or -1. */
-  readonly arrivalIds: Float64Array;
-  readonly arrivalTimes: Float64Array;
-  readonly arrivalFrom: Int32Array;
-  /**
-   * Ingests arrivals in order. For each new fragment, the neighbors to push it to are written
-   * to pushOutIds / pushOutNeighbors (at most pushLimit + 1 per fragment). Returns how many.
-   */
-  ingestArrivals(count: number): number;
-  readonly pushOutIds: Float64Array;
-  readonly pushOutNeighbors: Int32Array;
+  arrivalIds: Float64Array;
+  arrivalTimes: Float64Array;
+  arrivalFrom: Int32Array;
+  /** Output of ingestArrivals: fragment pushOutIds[i] goes to neighbor pushOutNeighbors[i]. */
+  pushOutIds: Float64Array;
+  pushOutNeighbors: Int32Array;
 
   /**
    * Neighbor map staging (decoded `22` bodies): map i is from neighbor mapNeighbor[i] at
    * mapTime[i], last fragment mapLastId[i], bitmap mapBytes[mapOffset[i] .. + mapLength[i]).
    */
-  readonly mapNeighbor: Int32Array;
-  readonly mapTime: Float64Array;
-  readonly mapLastId: Float64Array;
-  readonly mapOffset: Int32Array;
-  readonly mapLength: Int32Array;
-  readonly mapBytes: Uint8Array;
+  mapNeighbor: Int32Array;
+  mapTime: Float64Array;
+  mapLastId: Float64Array;
+  mapOffset: Int32Array;
+  mapLength: Int32Array;
+  mapBytes: Uint8Array;
+
+  /** Outputs of round(); see RoundOutcome. */
+  pullIds: Float64Array;
+  pullNeighbors: Int32Array;
+  maskNeighbors: Int32Array;
+  maskValues: Int32Array;
+  announceBitmap: Uint8Array;
+}
+
+export type WindowArrayName = keyof WindowArrays;
+
+export interface FragmentWindow extends Readonly<WindowArrays> {
+  readonly kind: 'reference' | 'wasm';
+  readonly config: Readonly<WindowConfig>;
+
+  /**
+   * Ingests arrivals [0, count) of the arrival staging in order. For each new fragment, the
+   * neighbors to push it to are written to pushOutIds / pushOutNeighbors (at most pushLimit + 1
+   * per fragment). Returns how many.
+   */
+  ingestArrivals(count: number): number;
+
+  /** Ingests maps [0, count) of the neighbor map staging. */
   ingestMaps(count: number): void;
 
   /** One scheduling round at `now` for all neighbors: evictions, push subscription, pulls, announce. */
   round(now: number): RoundOutcome;
-  readonly pullIds: Float64Array;
-  readonly pullNeighbors: Int32Array;
-  readonly maskNeighbors: Int32Array;
-  readonly maskValues: Int32Array;
-  readonly announceBitmap: Uint8Array;
 
   /** Takes the lowest free neighbor slot; throws WindowError(ERR_WINDOW_NEIGHBOR_LIMIT) when full. */
   addNeighbor(): number;

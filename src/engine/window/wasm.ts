@@ -6,9 +6,11 @@ import {
   type FragmentWindow,
   type NeighborInfo,
   type RoundOutcome,
+  type WindowArrays,
   type WindowConfig,
   type WindowStats,
 } from './types.js';
+import { checkBatchCount, placeWindowArrays } from './common.js';
 
 /** Exports of build/wasm/window.wasm (assembly/window/index.ts). */
 interface WindowExports extends Record<string, unknown> {
@@ -42,28 +44,31 @@ interface WindowExports extends Record<string, unknown> {
   writeNeighborInfo(slot: number): void;
 }
 
-/** Indices for `ptr()`, as in assembly/window/index.ts. */
-const enum Area {
-  ArrIds = 0,
-  ArrTimes,
-  ArrFrom,
-  PushIds,
-  PushNb,
-  MapNb,
-  MapTime,
-  MapLast,
-  MapOff,
-  MapLen,
-  MapBytes,
-  PullIds,
-  PullNb,
-  MaskNb,
-  MaskVal,
-  AnnBits,
-  Outcome,
-  Stats,
-  Info,
-}
+/** Indices for `ptr()`, as in assembly/window/index.ts; array areas named as the WindowArrays they back. */
+const Area = {
+  arrivalIds: 0,
+  arrivalTimes: 1,
+  arrivalFrom: 2,
+  pushOutIds: 3,
+  pushOutNeighbors: 4,
+  mapNeighbor: 5,
+  mapTime: 6,
+  mapLastId: 7,
+  mapOffset: 8,
+  mapLength: 9,
+  mapBytes: 10,
+  pullIds: 11,
+  pullNeighbors: 12,
+  maskNeighbors: 13,
+  maskValues: 14,
+  announceBitmap: 15,
+  outcome: 16,
+  stats: 17,
+  info: 18,
+} as const;
+
+/** The typed arrays of the FragmentWindow interface, created by placeWindowArrays. */
+export interface WasmFragmentWindow extends Readonly<WindowArrays> {}
 
 /**
  * The fragment window in WebAssembly. Each instance has its own module instance and linear
@@ -73,23 +78,6 @@ const enum Area {
 export class WasmFragmentWindow implements FragmentWindow {
   readonly kind = 'wasm' as const;
   readonly config: Readonly<WindowConfig>;
-
-  readonly arrivalIds: Float64Array;
-  readonly arrivalTimes: Float64Array;
-  readonly arrivalFrom: Int32Array;
-  readonly pushOutIds: Float64Array;
-  readonly pushOutNeighbors: Int32Array;
-  readonly mapNeighbor: Int32Array;
-  readonly mapTime: Float64Array;
-  readonly mapLastId: Float64Array;
-  readonly mapOffset: Int32Array;
-  readonly mapLength: Int32Array;
-  readonly mapBytes: Uint8Array;
-  readonly pullIds: Float64Array;
-  readonly pullNeighbors: Int32Array;
-  readonly maskNeighbors: Int32Array;
-  readonly maskValues: Int32Array;
-  readonly announceBitmap: Uint8Array;
 
   private readonly x: WindowExports;
   private readonly outcomeArea: Float64Array;
@@ -117,44 +105,19 @@ export class WasmFragmentWindow implements FragmentWindow {
     );
     if (rc !== 0) throw new WindowError(WindowErrorCode.Config, 'WASM window could not allocate its memory');
     const buf = x.memory.buffer;
-    const B = c.maxBatch;
-    const P = B * (c.pushLimit + 1);
-    const f64 = (a: Area, n: number): Float64Array => new Float64Array(buf, x.ptr(a), n);
-    const i32 = (a: Area, n: number): Int32Array => new Int32Array(buf, x.ptr(a), n);
-    this.arrivalIds = f64(Area.ArrIds, B);
-    this.arrivalTimes = f64(Area.ArrTimes, B);
-    this.arrivalFrom = i32(Area.ArrFrom, B);
-    this.pushOutIds = f64(Area.PushIds, P);
-    this.pushOutNeighbors = i32(Area.PushNb, P);
-    this.mapNeighbor = i32(Area.MapNb, B);
-    this.mapTime = f64(Area.MapTime, B);
-    this.mapLastId = f64(Area.MapLast, B);
-    this.mapOffset = i32(Area.MapOff, B);
-    this.mapLength = i32(Area.MapLen, B);
-    this.mapBytes = new Uint8Array(buf, x.ptr(Area.MapBytes), c.mapBatchBytes);
-    this.pullIds = f64(Area.PullIds, c.maxPullsPerRound);
-    this.pullNeighbors = i32(Area.PullNb, c.maxPullsPerRound);
-    this.maskNeighbors = i32(Area.MaskNb, c.maxNeighbors);
-    this.maskValues = i32(Area.MaskVal, c.maxNeighbors);
-    this.announceBitmap = new Uint8Array(buf, x.ptr(Area.AnnBits), c.windowFragments / 8);
-    this.outcomeArea = f64(Area.Outcome, 8);
-    this.statsArea = f64(Area.Stats, 16);
-    this.infoArea = f64(Area.Info, 8);
-  }
-
-  private checkCount(count: number, what: string): void {
-    if (!Number.isInteger(count) || count < 0 || count > this.config.maxBatch) {
-      throw new WindowError(WindowErrorCode.BatchLimit, `${what} batch of ${count} exceeds ${this.config.maxBatch}`);
-    }
+    placeWindowArrays(this, c, (type, name, length) => new type(buf, x.ptr(Area[name]), length));
+    this.outcomeArea = new Float64Array(buf, x.ptr(Area.outcome), 8);
+    this.statsArea = new Float64Array(buf, x.ptr(Area.stats), 16);
+    this.infoArea = new Float64Array(buf, x.ptr(Area.info), 8);
   }
 
   ingestArrivals(count: number): number {
-    this.checkCount(count, 'arrival');
+    checkBatchCount(count, this.config.maxBatch, 'arrival');
     return this.x.ingestArrivals(count);
   }
 
   ingestMaps(count: number): void {
-    this.checkCount(count, 'map');
+    checkBatchCount(count, this.config.maxBatch, 'map');
     this.x.ingestMaps(count);
   }
 
