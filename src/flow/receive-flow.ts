@@ -209,6 +209,8 @@ export class ReceiveFlow implements ReceiveFlowInfo {
   expect = 0;
   /** Highest sequence number put into the current batch. */
   batchTop = 0;
+  /** There were holes above the cumulative ack when the current batch started. */
+  hadHoles = false;
   /** Marked as owing an ack during the current batch. */
   ackMarked = false;
 

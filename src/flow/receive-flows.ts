@@ -287,6 +287,7 @@ export class ReceiveFlows {
           flow.batchEpoch = this.epoch;
           flow.expect = flow.cumulativeAck;
           flow.batchTop = flow.highestSeen;
+          flow.hadHoles = flow.cumulativeAck < flow.highestSeen;
           flow.ackMarked = false;
           this.touched.push(flow);
         }
@@ -610,7 +611,8 @@ export class ReceiveFlows {
           this.stats.invalid++;
       }
     }
-    // 2. Flow state after the batch; holes above the cumulative ack ack at once (out of order).
+    // 2. Flow state after the batch. Holes above the cumulative ack before or after it (data out
+    // of order, or a hole filled) ack at once, as rtmfp-cpp does when the range count changes.
     const blockBytes = r.config.blockBytes;
     for (const flow of this.touched) {
       if (flow.slot < 0) continue;
@@ -622,7 +624,7 @@ export class ReceiveFlows {
       const charge = (Math.max(flow.highestSeen, st.cumulativeAck) - st.deliveredThrough) * blockBytes;
       this.sessionCharge += charge - flow.charge;
       flow.charge = charge;
-      if (flow.ackMarked && st.cumulativeAck < flow.highestSeen) this.policy.mark(flow, now, true);
+      if (flow.ackMarked && (flow.hadHoles || st.cumulativeAck < flow.highestSeen)) this.policy.mark(flow, now, true);
     }
     // 3. Deliveries and abandonment. The reassembler lists them separately; per flow, a run given
     // up on is reported before a message that follows it in sequence.
