@@ -1,0 +1,291 @@
+// The sending half of a session (RFC 7016 sections 3.5.2 and 3.6.2; wire-reference C.6): which
+// flow's data goes in the next packet, within the congestion window and the burst limit, and the
+// session-wide loss detection (3 nacks or ERTO) that feeds retransmission and congestion control.
+// Pure: everything takes `now` (ms); nextTimeout()/onTimeout(now) replace timers.
+import type { CongestionController } from '../session/congestion.js';
+import { NACKS_FOR_LOSS } from '../session/congestion.js';
+import type { RttEstimator } from '../session/rtt.js';
+import { ChunkType } from '../wire/chunk-type.js';
+import type { AckBitmapChunk, AckRangesChunk } from '../wire/chunks/ack.js';
+import type { FlowExceptionReportChunk } from '../wire/chunks/flow-control.js';
+import { PacketBuilder, PacketFlag } from '../wire/packet.js';
+import { PRIORITY_LEVELS, isTimeCritical } from './priority.js';
+import { OutstandingList, SendFragment } from './send-buffer.js';
+import { AssembleContext, SendFlow, SendFlowError, SendFlowErrorCode } from './send-flow.js';
+
+export interface FillReport {
+  /** User data fragments put in the packet. */
+  fragments: number;
+  /** Their transmit bytes (chunk headers included). */
+  dataBytes: number;
+  /** Buffer Probe chunks put in the packet. */
+  bufferProbes: number;
+  /** The packet carries data of a time-critical flow: set TC in its header (A.4, C.6). */
+  timeCritical: boolean;
+}
+
+export interface FlowSchedulerOptions {
+  congestion: CongestionController;
+  rtt: RttEstimator;
+  /**
+   * Use acks of never-retransmitted fragments as RTT samples while no timestamp echo has given
+   * one (peers that never echo). Default true. Such samples include the receiver's ack delay.
+   */
+  ackRttSamples?: boolean;
+}
+
+/** Sets TC in the flags byte `builder.begin()` already wrote (fillPacket learns it afterwards). */
+export function markTimeCritical(builder: PacketBuilder): void {
+  builder.w.buf[builder.start]! |= PacketFlag.TimeCritical;
+}
+
+/**
+ * Holds a session's send flows. Per outgoing packet: fillPacket(). Per incoming packet: onAck()
+ * for each ack chunk, onFlowExceptionReport() for each exception chunk, then onPacketProcessed()
+ * once (the nack rule and the congestion update run per packet, as in rtmfp-cpp). Timers:
+ * nextTimeout() / onTimeout(now).
+ */
+export class FlowScheduler {
+  readonly congestion: CongestionController;
+  readonly rtt: RttEstimator;
+  readonly outstanding = new OutstandingList();
+  readonly ackRttSamples: boolean;
+  private readonly flows = new Map<number, SendFlow>();
+  /** Round-robin order per priority level. */
+  private readonly levels: SendFlow[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
+  /** Transmission sequence number of the next packet carrying data. */
+  private nextTsn = 1;
+  private maxTsnAcked = 0;
+  /** ERTO deadline: re-armed whenever data is sent or acks arrive (rtmfp-cpp). */
+  private ertoDeadline = Infinity;
+  // Per incoming packet.
+  private packetHadAcks = false;
+  private packetPreAck = 0;
+  private packetAcked = 0;
+
+  /** Fragments declared lost by the nack rule. */
+  nackLosses = 0;
+  /** Fragments declared lost by ERTO. */
+  timeoutLosses = 0;
+  /** Packets filled with data. */
+  dataPackets = 0;
+
+  constructor(o: FlowSchedulerOptions) {
+    this.congestion = o.congestion;
+    this.rtt = o.rtt;
+    this.ackRttSamples = o.ackRttSamples ?? true;
+  }
+
+  addFlow(flow: SendFlow): void {
+    if (this.flows.has(flow.flowId)) {
+      if (this.flows.get(flow.flowId) === flow) return;
+      throw new SendFlowError(SendFlowErrorCode.Argument, `flow ID ${flow.flowId} is already scheduled`);
+    }
+    flow.attach(this);
+    this.flows.set(flow.flowId, flow);
+    this.levels[flow.priority]!.push(flow);
+  }
+
+  /** Forgets a flow (after it completed and lingered). Its fragments stop counting in flight. */
+  removeFlow(flow: SendFlow): void {
+    if (this.flows.get(flow.flowId) !== flow) return;
+    this.flows.delete(flow.flowId);
+    for (const level of this.levels) {
+      const i = level.indexOf(flow);
+      if (i >= 0) level.splice(i, 1);
+    }
+    for (let f = this.outstanding.head; f; ) {
+      const next = f.next;
+      if (f.owner === flow) this.outstanding.remove(f);
+      f = next;
+    }
+  }
+
+  /** Call after changing a flow's priority. */
+  reprioritize(flow: SendFlow): void {
+    if (this.flows.get(flow.flowId) !== flow) return;
+    for (const level of this.levels) {
+      const i = level.indexOf(flow);
+      if (i >= 0) level.splice(i, 1);
+    }
+    this.levels[flow.priority]!.push(flow);
+  }
+
+  flow(flowId: number): SendFlow | undefined {
+    return this.flows.get(flowId);
+  }
+
+  get flowCount(): number {
+    return this.flows.size;
+  }
+
+  get bytesInFlight(): number {
+    return this.outstanding.bytes;
+  }
+
+  /** Whether fillPacket would put data or a probe in a packet now. */
+  wantsToSend(now: number): boolean {
+    for (const f of this.flows.values()) if (f.bufferProbeDue) return true;
+    if (!this.congestion.canSendData(this.outstanding.bytes, now)) return false;
+    for (const f of this.flows.values()) if (f.hasDataToSend()) return true;
+    return false;
+  }
+
+  /**
+   * Fills the rest of the packet in `builder` (begun by the session, acks already in it if it
+   * wants them first): due Buffer Probes, then data by priority, highest first; within a level
+   * retransmissions before new data, flows round-robin. Data starts only while bytes in flight
+   * are below cwnd and the burst budget lasts; each fragment is checked, so in flight never
+   * exceeds cwnd by more than one fragment.
+   */
+  fillPacket(builder: PacketBuilder, now: number): FillReport {
+    const report: FillReport = { fragments: 0, dataBytes: 0, bufferProbes: 0, timeCritical: false };
+    for (const f of this.flows.values()) f.expire(now);
+    for (const f of this.flows.values()) {
+      if (!f.bufferProbeDue) continue;
+      if (!builder.fits({ type: ChunkType.BufferProbe, flowId: f.flowId })) break;
+      builder.append(f.takeBufferProbe()!);
+      report.bufferProbes++;
+    }
+    const cc = this.congestion;
+    if (!cc.canSendData(this.outstanding.bytes, now)) return report;
+    const burstRoom = cc.burstRoom();
+    const tsn = this.nextTsn;
+    let sent = 0;
+    const ctx: AssembleContext = {
+      now,
+      tsn,
+      canSendMore: () => this.outstanding.bytes < cc.cwnd && sent < burstRoom,
+      onFragmentSent: (f: SendFragment) => {
+        sent += f.transmitSize;
+      },
+    };
+    let full = false;
+    for (let p = PRIORITY_LEVELS - 1; p >= 0 && !full; p--) {
+      const level = this.levels[p]!;
+      if (level.length === 0) continue;
+      for (let pass = 0; pass < 2 && !full; pass++) {
+        const retransmitOnly = pass === 0;
+        // Round robin: each flow that contributed goes to the back of its level.
+        const order = level.slice();
+        for (const flow of order) {
+          if (retransmitOnly ? !flow.hasRetransmission() : !flow.hasDataToSend()) continue;
+          const r = flow.assemble(builder, ctx, retransmitOnly);
+          if (r.fragments > 0) {
+            report.fragments += r.fragments;
+            if (isTimeCritical(flow.priority)) report.timeCritical = true;
+            const i = level.indexOf(flow);
+            if (i >= 0) {
+              level.splice(i, 1);
+              level.push(flow);
+            }
+          }
+          if (r.packetFull || !ctx.canSendMore()) {
+            full = true;
+            break;
+          }
+        }
+      }
+    }
+    if (report.fragments > 0) {
+      report.dataBytes = sent;
+      this.nextTsn++;
+      this.dataPackets++;
+      cc.onDataSent(sent, now, report.timeCritical);
+      this.ertoDeadline = now + this.rtt.erto;
+    }
+    return report;
+  }
+
+  /** Routes an ack chunk to its flow (unknown flows are ignored, returns false). */
+  onAck(chunk: AckRangesChunk | AckBitmapChunk, now: number): boolean {
+    const flow = this.flows.get(chunk.flowId);
+    if (!flow) return false;
+    if (!this.packetHadAcks) {
+      this.packetHadAcks = true;
+      this.packetPreAck = this.outstanding.bytes;
+      this.packetAcked = 0;
+    }
+    const r = flow.onAck(chunk, now);
+    this.packetAcked += r.ackedBytes;
+    if (r.maxTsnAcked > this.maxTsnAcked) this.maxTsnAcked = r.maxTsnAcked;
+    if (this.ackRttSamples && r.rttSampleMs !== undefined && this.rtt.echoSamples === 0) {
+      this.rtt.addSample(r.rttSampleMs, now, 'ack');
+    }
+    return true;
+  }
+
+  /** A Flow Exception Report for one of our flows (C.4). */
+  onFlowExceptionReport(chunk: FlowExceptionReportChunk, now: number): boolean {
+    const flow = this.flows.get(chunk.flowId);
+    if (!flow) return false;
+    flow.onException(chunk.exceptionCode, now);
+    return true;
+  }
+
+  /**
+   * End of an incoming packet: if it carried acks, every fragment in flight sent no later than
+   * the newest acked one gets a nack; 3 nacks = lost (C.6). Then the congestion update.
+   */
+  onPacketProcessed(now: number): void {
+    if (!this.packetHadAcks) return;
+    this.packetHadAcks = false;
+    let lostBytes = 0;
+    let anyLoss = false;
+    let anyNacks = false;
+    for (let f = this.outstanding.head; f; ) {
+      const next = f.next;
+      if (f.tsn > this.maxTsnAcked) break;
+      f.nackCount++;
+      if (!f.sentAbandoned) anyNacks = true;
+      if (f.nackCount >= NACKS_FOR_LOSS) {
+        if (!f.sentAbandoned) anyLoss = true;
+        lostBytes += f.transmitSize;
+        this.outstanding.remove(f);
+        f.owner.onFragmentLost(f);
+        this.nackLosses++;
+      }
+      f = next;
+    }
+    this.congestion.onAckPacket(
+      {
+        ackedBytes: this.packetAcked,
+        lostBytes,
+        anyLoss,
+        anyNacks,
+        preAckOutstanding: this.packetPreAck,
+        outstandingAfter: this.outstanding.bytes,
+      },
+      now,
+    );
+    this.ertoDeadline = now + this.rtt.erto;
+  }
+
+  /** The earliest of ERTO, burst pacing and the flows' lifetime / persist deadlines. */
+  nextTimeout(): number {
+    let t = Math.min(this.ertoDeadline, this.congestion.nextTimeout());
+    for (const f of this.flows.values()) t = Math.min(t, f.nextTimeout());
+    return t;
+  }
+
+  onTimeout(now: number): void {
+    if (now >= this.ertoDeadline) {
+      this.ertoDeadline = Infinity;
+      const anything = this.outstanding.count > 0;
+      if (anything) {
+        // ERTO: everything in flight is lost (C.6).
+        for (let f = this.outstanding.head; f; ) {
+          const next = f.next;
+          this.outstanding.remove(f);
+          f.owner.onFragmentLost(f);
+          this.timeoutLosses++;
+          f = next;
+        }
+        this.rtt.backoff();
+      }
+      this.congestion.onTimeout(now, anything);
+    }
+    this.congestion.onTimer(now);
+    for (const f of this.flows.values()) f.onTimeout(now);
+  }
+}
