@@ -11,7 +11,9 @@
 // server's RHello (64-byte cookie, 77-byte certificate) is a 180-byte datagram: exactly 5x, as
 // MonaTiny answers in `mona-tc/handshake.json`. A Flash-style P2P IHello (fingerprint EPD, 68
 // bytes) is answered by a 228-byte RHello carrying the 132-byte static certificate: 3.35x.
-// A factor of 3 would leave both unanswered; 1x would answer almost nothing.
+// A factor of 3 would leave both unanswered; 1x would answer almost nothing. A larger RHello
+// (a certificate with several static keys) is not refused forever: initiators retransmit IHello
+// (B.1) and each one adds to the budget, so it goes out after one or a few retransmissions.
 import type { SocketAddress } from '../../wire/address.js';
 import { addressKey } from './address-key.js';
 import { BoundedMap } from './bounded-map.js';
