@@ -17,29 +17,14 @@ import {
   AmfXmlDocument,
   type AmfValue,
 } from '../src/wire/amf/index.js';
-import { amfDiff, hex, toHex } from './amf-helpers.js';
+import { hex, toHex } from './amf-helpers.js';
+import { assertDecodeFails, assertRoundTrip } from './support/amf-cases.js';
 
 const dec = new Amf0Decoder();
 const enc = new Amf0Encoder();
 
-function both(hexStr: string, value: AmfValue, decoder = dec): void {
-  const bytes = hex(hexStr);
-  const d = amfDiff(decoder.decode(bytes), value);
-  assert.is(d, null, `decode ${hexStr}: ${d}`);
-  assert.is(toHex(enc.encode(value)), toHex(bytes), `encode ${hexStr}`);
-}
-
-function fails(hexStr: string, code: string, decoder = dec): AmfError {
-  try {
-    decoder.decode(hex(hexStr));
-  } catch (e) {
-    assert.ok(e instanceof AmfError, `expected AmfError, got ${String(e)}`);
-    assert.is((e as AmfError).code, code, (e as Error).message);
-    return e as AmfError;
-  }
-  assert.unreachable(`${hexStr} decoded`);
-  throw new Error('unreachable');
-}
+const both = (hexStr: string, value: AmfValue, decoder = dec): void => assertRoundTrip(decoder, enc, hexStr, value);
+const fails = (hexStr: string, code: string, decoder = dec): AmfError => assertDecodeFails(decoder, hexStr, code);
 
 const Types = suite('amf0 types');
 

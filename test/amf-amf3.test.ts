@@ -14,35 +14,15 @@ import {
   AmfXmlDocument,
   type AmfValue,
 } from '../src/wire/amf/index.js';
-import { amfDiff, hex, toHex } from './amf-helpers.js';
+import { hex, toHex } from './amf-helpers.js';
+import { assertDecodeFails, assertDecodes, assertRoundTrip } from './support/amf-cases.js';
 
 const dec = new Amf3Decoder();
 const enc = new Amf3Encoder();
 
-function both(hexStr: string, value: AmfValue): void {
-  const bytes = hex(hexStr);
-  const got = dec.decode(bytes);
-  const d = amfDiff(got, value);
-  assert.is(d, null, `decode ${hexStr}: ${d}`);
-  assert.is(toHex(enc.encode(value)), toHex(bytes), `encode ${String(value)}`);
-}
-
-function decodesTo(hexStr: string, value: AmfValue): void {
-  const d = amfDiff(dec.decode(hex(hexStr)), value);
-  assert.is(d, null, `decode ${hexStr}: ${d}`);
-}
-
-function fails(hexStr: string, code: string, decoder = dec): AmfError {
-  try {
-    decoder.decode(hex(hexStr));
-  } catch (e) {
-    assert.ok(e instanceof AmfError, `expected AmfError, got ${String(e)}`);
-    assert.is((e as AmfError).code, code, (e as Error).message);
-    return e as AmfError;
-  }
-  assert.unreachable(`${hexStr} decoded`);
-  throw new Error('unreachable');
-}
+const both = (hexStr: string, value: AmfValue): void => assertRoundTrip(dec, enc, hexStr, value);
+const decodesTo = (hexStr: string, value: AmfValue): void => assertDecodes(dec, hexStr, value);
+const fails = (hexStr: string, code: string, decoder = dec): AmfError => assertDecodeFails(decoder, hexStr, code);
 
 const Scalars = suite('amf3 scalars');
 

@@ -14,23 +14,8 @@ import {
   toHex,
   validateDhPublicKey,
 } from '../src/crypto/index.js';
+import { bigOf, bytesOf, modPow } from './support/bigint-dh.js';
 
-const big = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt('0x' + toHex(b)));
-function bytesOf(v: bigint): Uint8Array {
-  let h = v.toString(16);
-  if (h.length % 2) h = '0' + h;
-  return new Uint8Array(Buffer.from(h, 'hex'));
-}
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
 const isCode = (code: string) => (e: unknown) => e instanceof CryptoError && e.code === code;
 
 const dh = suite('crypto dh');
@@ -46,18 +31,18 @@ dh('group primes equal RFC 2409 / RFC 3526 (node built-ins) and the D.4 text', (
 });
 
 dh('group 2: two generated pairs agree; public key = 2^x mod p (BigInt reference)', () => {
-  const p = big(dhGroup(2).prime);
+  const p = bigOf(dhGroup(2).prime);
   for (let i = 0; i < 8; i++) {
     const a = generateDhKeyPair(2);
     const b = generateDhKeyPair(2);
-    const x = big(a.exportPrivateKey());
+    const x = bigOf(a.exportPrivateKey());
     assert.ok(x < 1n << 224n && x >= 1n << 223n, 'private exponent is 224 bits');
     assert.is(toHex(a.publicKey), toHex(bytesOf(modPow(2n, x, p))));
     assert.ok(a.publicKey[0] !== 0, 'public key is minimal');
     const s1 = a.computeSecret(b.publicKey);
     const s2 = b.computeSecret(a.publicKey);
     assert.is(toHex(s1), toHex(s2));
-    assert.is(toHex(s1), toHex(bytesOf(modPow(big(b.publicKey), x, p))));
+    assert.is(toHex(s1), toHex(bytesOf(modPow(bigOf(b.publicKey), x, p))));
     assert.ok(s1[0] !== 0);
     assert.ok(isValidDhPublicKey(2, a.publicKey));
   }
@@ -65,13 +50,13 @@ dh('group 2: two generated pairs agree; public key = 2^x mod p (BigInt reference
 
 dh('a secret with a leading zero byte is stripped', () => {
   // Search for a far key whose secret with a fixed private key starts with 0x00 (1 in 256).
-  const p = big(dhGroup(2).prime);
+  const p = bigOf(dhGroup(2).prime);
   const a = generateDhKeyPair(2);
-  const x = big(a.exportPrivateKey());
+  const x = bigOf(a.exportPrivateKey());
   let found = 0;
   for (let i = 0; i < 4000 && found < 2; i++) {
     const b = generateDhKeyPair(2);
-    const ref = modPow(big(b.publicKey), x, p);
+    const ref = modPow(bigOf(b.publicKey), x, p);
     if (ref >= 1n << 1016n) continue;
     const s = a.computeSecret(b.publicKey);
     assert.ok(s.length < 128, `secret of ${s.length} bytes`);
@@ -83,7 +68,7 @@ dh('a secret with a leading zero byte is stripped', () => {
 });
 
 dh('validation rejects 1, 2, p-1, p, out-of-range and low-weight keys; accepts leading zeros', () => {
-  const p = big(dhGroup(2).prime);
+  const p = bigOf(dhGroup(2).prime);
   const rejects = (k: Uint8Array) => dhPublicKeyProblem(2, k) !== undefined;
   assert.ok(rejects(bytesOf(1n)));
   assert.ok(rejects(bytesOf(2n)));
@@ -114,12 +99,12 @@ dh('groups 14 and 16 round trip; private keys restore', () => {
   for (const g of [14, 16] as const) {
     const a = generateDhKeyPair(g);
     const b = generateDhKeyPair(g);
-    assert.is(big(a.exportPrivateKey()) >> BigInt(dhGroup(g).privateKeyBits - 1), 1n);
+    assert.is(bigOf(a.exportPrivateKey()) >> BigInt(dhGroup(g).privateKeyBits - 1), 1n);
     assert.ok(a.publicKey.length <= dhGroup(g).primeBytes && a.publicKey.length > dhGroup(g).primeBytes - 4);
     const s = a.computeSecret(b.publicKey);
     assert.is(toHex(s), toHex(b.computeSecret(a.publicKey)));
-    const p = big(dhGroup(g).prime);
-    assert.is(toHex(s), toHex(bytesOf(modPow(big(b.publicKey), big(a.exportPrivateKey()), p))));
+    const p = bigOf(dhGroup(g).prime);
+    assert.is(toHex(s), toHex(bytesOf(modPow(bigOf(b.publicKey), bigOf(a.exportPrivateKey()), p))));
     const again = dhKeyPairFromPrivateKey(g, a.exportPrivateKey());
     assert.is(toHex(again.publicKey), toHex(a.publicKey));
   }

@@ -8,24 +8,9 @@ import { EnginePool } from '../src/engine/pool/engine-pool.js';
 import { EngineError } from '../src/engine/pool/errors.js';
 import { PoolDiffieHellman } from '../src/engine/pool/pool-diffie-hellman.js';
 import type { PoolDhKeyPair } from '../src/engine/pool/tasks.js';
+import { bigOf, bytesOf, modPow } from './support/bigint-dh.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-const big = (b: Uint8Array): bigint => (b.length === 0 ? 0n : BigInt('0x' + hex(b)));
-function bytesOf(v: bigint): Uint8Array {
-  let h = v.toString(16);
-  if (h.length % 2) h = '0' + h;
-  return new Uint8Array(Buffer.from(h, 'hex'));
-}
-function modPow(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b %= m;
-  while (e > 0n) {
-    if (e & 1n) r = (r * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return r;
-}
 
 /** Awaits `p`, which must reject with EngineError `code` and exactly `workerCode` (undefined = none). */
 async function rejectsWith(p: Promise<unknown>, code: string, workerCode: string | undefined, what: string): Promise<void> {
@@ -55,7 +40,7 @@ pooled.after(async () => {
 
 for (const g of GROUPS) {
   pooled(`group ${g}: pool key pairs are well formed, public = 2^x mod p (BigInt reference)`, async () => {
-    const p = big(dhGroup(g).prime);
+    const p = bigOf(dhGroup(g).prime);
     const pairs = await Promise.all([0, 1, 2, 3].map(() => dh.generateKeyPair(g)));
     for (const pair of pairs) {
       assert.is(pair.group, g);
@@ -64,7 +49,7 @@ for (const g of GROUPS) {
       assert.is(pair.privateKey.length, PRIVATE_BYTES[g], 'rtmfp-cpp private exponent size');
       assert.ok(pair.privateKey[0]! >= 0x80, 'exponent is full-size');
       assert.is.not(pair.publicKey[0], 0, 'public key is minimal');
-      assert.is(hex(pair.publicKey), hex(bytesOf(modPow(2n, big(pair.privateKey), p))));
+      assert.is(hex(pair.publicKey), hex(bytesOf(modPow(2n, bigOf(pair.privateKey), p))));
       assert.is(dhPublicKeyProblem(g, pair.publicKey), undefined);
       // The bytes rebuild the same pair on this thread.
       assert.is(hex(dhKeyPairFromPrivateKey(g, pair.privateKey).publicKey), hex(pair.publicKey));
@@ -72,7 +57,7 @@ for (const g of GROUPS) {
   });
 
   pooled(`group ${g}: pool and inline key pairs agree both ways, across workers`, async () => {
-    const p = big(dhGroup(g).prime);
+    const p = bigOf(dhGroup(g).prime);
     const pairs = await Promise.all([0, 1, 2, 3].map(() => dh.generateKeyPair(g)));
     const inline = generateDhKeyPair(g);
     // Every pool pair against the inline pair, in parallel on both workers, in both argument forms.
@@ -81,9 +66,9 @@ for (const g of GROUPS) {
     // The inline side, and the pool with the inline pair's private key against each pool key.
     const inlineSide = pairs.map((a) => inline.computeSecret(a.publicKey));
     const poolWithInlineKey = await Promise.all(pairs.map((a) => dh.computeSharedSecret(inline.exportPrivateKey(), a.publicKey, g)));
-    const x = big(inline.exportPrivateKey());
+    const x = bigOf(inline.exportPrivateKey());
     for (let i = 0; i < pairs.length; i++) {
-      const reference = hex(bytesOf(modPow(big(pairs[i]!.publicKey), x, p)));
+      const reference = hex(bytesOf(modPow(bigOf(pairs[i]!.publicKey), x, p)));
       assert.is(hex(viaPair[i]!), reference);
       assert.is(hex(viaBytes[i]!), reference);
       assert.is(hex(inlineSide[i]!), reference);
@@ -121,7 +106,7 @@ pooled('bad peer keys reject with ERR_ENGINE_DH / ERR_CRYPTO_BAD_PUBLIC_KEY (RFC
   const group16Key = generateDhKeyPair(16).publicKey;
   for (const g of GROUPS) {
     const a = await dh.generateKeyPair(g);
-    const pMinus1 = bytesOf(big(dhGroup(g).prime) - 1n);
+    const pMinus1 = bytesOf(bigOf(dhGroup(g).prime) - 1n);
     const bad: [string, Uint8Array][] = [
       ['1', Uint8Array.of(1)],
       ['p-1', pMinus1],
@@ -145,7 +130,7 @@ pooled('bad peer keys reject with ERR_ENGINE_DH / ERR_CRYPTO_BAD_PUBLIC_KEY (RFC
 
 pooled('bad private keys reject with ERR_ENGINE_DH / ERR_CRYPTO_BAD_KEY', async () => {
   const inline = generateDhKeyPair(2);
-  const pMinus1 = bytesOf(big(dhGroup(2).prime) - 1n);
+  const pMinus1 = bytesOf(bigOf(dhGroup(2).prime) - 1n);
   for (const [what, key] of [
     ['empty', new Uint8Array(0)],
     ['zero', new Uint8Array(4)],
