@@ -117,8 +117,8 @@ export class SequenceSet {
     if (this.finalSequence >= 0 && (seq > this.finalSequence || fin)) return ParkedVerdict.Refused;
     if (fin && seq < this.highest) return ParkedVerdict.Refused;
     this.forward(fsn);
-    if (this.contains(seq)) return ParkedVerdict.Duplicate;
-    if (!this.insert(seq)) return ParkedVerdict.Refused;
+    // A fresh number may already be covered by its own FSN (ABN|FIN with FSN offset 0, C.1).
+    if (!this.contains(seq) && !this.insert(seq)) return ParkedVerdict.Refused;
     if (fin) this.finalSequence = seq;
     this.merge();
     return ParkedVerdict.Accepted;

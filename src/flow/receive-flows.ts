@@ -207,6 +207,8 @@ export class ReceiveFlows {
   /** Abandonment reports already given in the current batch. */
   private abandonDone = new Uint8Array(64);
   private sessionCharge = 0;
+  /** Reservation added by the batch being built (conservative; recomputed after it runs). */
+  private batchCharge = 0;
   private busy = false;
   private readonly sequencer = new UserDataSequencer();
   private readonly resolved: ResolvedUserData[] = [];
@@ -291,13 +293,15 @@ export class ReceiveFlows {
           flow.ackMarked = false;
           this.touched.push(flow);
         }
-        if (this.maxBufferedBytes !== Infinity && len > 0 && seq > flow.batchTop + 1 && Number.isSafeInteger(seq)) {
-          // Out-of-order data raising the reservation (see the file comment).
+        if (this.maxBufferedBytes !== Infinity && seq > flow.batchTop && Number.isSafeInteger(seq)) {
+          // Raising a flow's top reserves every number up to it (see the file comment); only
+          // out-of-order data is refused for it.
           const add = (seq - Math.max(flow.batchTop, flow.deliveredThrough)) * r.config.blockBytes;
-          if (this.sessionCharge + add > this.maxBufferedBytes) {
+          if (seq > flow.batchTop + 1 && len > 0 && this.sessionCharge + this.batchCharge + add > this.maxBufferedBytes) {
             this.stats.refusedSessionCap++;
             continue;
           }
+          this.batchCharge += add;
         }
         if (seq > flow.batchTop) flow.batchTop = seq;
         if (len > 0) r.batchData.set(len === chunk.data.length ? chunk.data : chunk.data.subarray(0, len), dataOff);
@@ -571,6 +575,7 @@ export class ReceiveFlows {
     if (n === 0) return false;
     const r = this.reassembler;
     const out = r.process(n);
+    this.batchCharge = 0;
     let any = false;
     // 1. Verdicts: what to ack and how soon (C.3; RFC 7016 §3.6.3.4).
     for (let i = 0; i < n; i++) {
