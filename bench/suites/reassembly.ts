@@ -2,6 +2,7 @@ import type { Bench } from 'tinybench';
 import { ReferenceReassembler } from '../../src/engine/reassembly/reference.js';
 import type { Reassembler, ReassemblyConfig } from '../../src/engine/reassembly/types.js';
 import { WasmReassembler } from '../../src/engine/reassembly/wasm.js';
+import { xorshift32 as rng } from '../rng.js';
 import type { BenchSuite, SuiteHandle } from '../suite.js';
 
 /**
@@ -25,18 +26,6 @@ const FRAG = Math.ceil(MESSAGE / FRAGMENTS); // 1049
 const BATCH = 250;
 const SMALL_FLOWS = 16;
 const SMALL_BATCH = 256;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 type Make = (c: Partial<ReassemblyConfig>) => Reassembler;
 const IMPLS: Array<[string, Make]> = [

@@ -2,6 +2,7 @@ import type { Bench } from 'tinybench';
 import { ReferenceFragmentWindow } from '../../src/engine/window/reference.js';
 import type { FragmentWindow, WindowConfig } from '../../src/engine/window/types.js';
 import { WasmFragmentWindow } from '../../src/engine/window/wasm.js';
+import { xorshift32 as rng } from '../rng.js';
 import type { BenchSuite, SuiteHandle } from '../suite.js';
 
 /**
@@ -20,18 +21,6 @@ const WINDOW = 512;
 const PERIOD_MS = 100;
 const PER_PERIOD = 10;
 const MAP_BYTES = WINDOW / 8;
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 function config(n: number): Partial<WindowConfig> {
   return { windowFragments: WINDOW, maxNeighbors: Math.max(n, 8), maxBatch: 512, mapBatchBytes: n * MAP_BYTES };
