@@ -2,6 +2,7 @@
 // node:crypto, one block at a time, chaining done here) and random batch builders.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { PacketBatch } from '../src/engine/packet-batch.js';
+import { xorshift32 } from './support/prng.js';
 
 function ecb(encrypt: boolean, key: Uint8Array): (block: Uint8Array) => Uint8Array {
   const c = encrypt ? createCipheriv('aes-128-ecb', key, null) : createDecipheriv('aes-128-ecb', key, null);
@@ -33,17 +34,10 @@ export function refCbcDecrypt(key: Uint8Array, cipher: Uint8Array): Uint8Array {
   return out;
 }
 
-/** A deterministic PRNG (xorshift32) so failures reproduce. */
+/** A deterministic PRNG (xorshift32, raw 32-bit outputs) so failures reproduce. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const next = xorshift32(seed);
+  return () => next() * 4294967296;
 }
 
 export interface BatchOptions {

@@ -13,6 +13,7 @@ import {
   type AmfObject,
   type AmfValue,
 } from '../src/wire/amf/index.js';
+import { mulberry32 } from './support/prng.js';
 
 export function hex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -95,16 +96,7 @@ export function put(o: AmfObject, k: string, v: AmfValue): void {
 }
 
 /** mulberry32: small, fast, seeded. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 const NUMBERS = [0, 1, -1, 127, 128, 16383, 16384, 2097151, 2097152, 0x0fffffff, 0x10000000, -0x10000000, -0x10000001, 0x3fffffff, -0, 1.5, -2.25, NaN, Infinity, -Infinity, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53];
 const WORDS = ['', 'a', 'abc', 'level', 'code', 'description', 'héllo', '日本語', 'emoji 😀', '__proto__', 'constructor', 'x'.repeat(70), 'toString'];

@@ -8,6 +8,7 @@ import type { PacketBatch } from '../src/engine/packet-batch.js';
 import { EngineError } from '../src/engine/pool/errors.js';
 import { PoolPacketCipher, type PoolHandoff, type PoolPacketCipherOptions } from '../src/engine/pool/pool-packet-cipher.js';
 import { WORKER_TASKS } from '../src/engine/pool/tasks.js';
+import { xorshift32 as rng } from './support/prng.js';
 
 // Compiled test is dist/test/pool-cipher.test.js.
 const fixture = new URL('./pool-fixture-backend.js', import.meta.url);
@@ -19,17 +20,6 @@ const haveWasm =
 const CAPACITY = 16; // slots 0..11 usable, 12..13 left empty, 14..15 fault injection in the fixture
 const USABLE = 12;
 const IV = new Uint8Array(16);
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 function makeKeys(): KeyTable {
   const keys = new KeyTable(CAPACITY);

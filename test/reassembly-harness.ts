@@ -1,6 +1,7 @@
 // Test driver for the reassemblers: feeds plain record objects through the batch staging and
 // copies the outputs out, so two implementations (or expected values) can be compared.
 import { createReassembler, type Reassembler, type ReassemblyConfig } from '../src/engine/reassembly/index.js';
+import { mulberry32 } from './support/prng.js';
 
 export const WHOLE = 0x00;
 export const BEGIN = 0x10;
@@ -97,13 +98,4 @@ export function ranges(r: Reassembler, flow: number): [number, number][] {
 }
 
 /** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;

@@ -4,6 +4,7 @@ import { createFragmentWindow, stageMap, type FragmentWindowKind } from '../src/
 import type { FragmentWindow, WindowConfig } from '../src/engine/window/types.js';
 import { decodeFragmentsMap } from '../src/wire/netgroup/fragments-map.js';
 import { hex, toHex } from './support/vectors.js';
+import { xorshift32 } from './support/prng.js';
 
 export const KINDS: FragmentWindowKind[] = ['reference', 'wasm'];
 
@@ -65,15 +66,7 @@ export function round(w: FragmentWindow, now: number): RoundView {
 
 /** xorshift32: a small seeded PRNG so failures replay. */
 export function prng(seed: number): { next(): number; int(n: number): number; pick<T>(a: T[]): T } {
-  let x = seed >>> 0 || 1;
-  const next = (): number => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
+  const next = xorshift32(seed);
   return {
     next,
     int: (n: number) => Math.floor(next() * n),
