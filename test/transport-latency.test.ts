@@ -114,10 +114,11 @@ async function measure(flush: BatchFlush, rate: number, count: number, perBatchN
 
 test('setImmediate vs queueMicrotask: latency and batch sizes under load', async () => {
   const runs: Run[] = [];
-  // Light load, free owner; then heavy load with a batch-decrypt-like owner
+  // Light load with a free owner; then medium and heavy load with a batch-decrypt-like owner
   // (10 us fixed per batch, 2 us per datagram).
   for (const [rate, count, perBatch, perDgram] of [
     [20_000, 6_000, 0, 0],
+    [40_000, 16_000, 10_000, 2_000],
     [80_000, 32_000, 10_000, 2_000],
   ] as const) {
     for (const flush of ['immediate', 'microtask'] as const) {
