@@ -155,6 +155,7 @@ export class FlowScheduler {
     const ctx: AssembleContext = {
       now,
       tsn,
+      lastUserData: undefined,
       canSendMore: () => this.outstanding.bytes < cc.cwnd && sent < burstRoom,
       onFragmentSent: (f: SendFragment) => {
         sent += f.transmitSize;

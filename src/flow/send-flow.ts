@@ -97,6 +97,12 @@ export interface AssembleContext {
   canSendMore(): boolean;
   /** Told the transmit size of every fragment put in the packet. */
   onFragmentSent(f: SendFragment): void;
+  /**
+   * The most recent (Next) User Data chunk in this packet, kept up to date by assemble(), so a
+   * flow called twice for one packet (retransmissions, then new data) continues with Next User
+   * Data when its numbers are consecutive (A.8). Leave undefined for a fresh packet.
+   */
+  lastUserData?: { flowId: number; sequenceNumber: number };
 }
 
 export interface AssembleResult {
@@ -217,6 +223,8 @@ export class SendFlow implements FragmentOwner {
   private persistAt = Infinity;
   private persistInterval = 0;
   private probeDue = false;
+  /** TSN of the packet that last carried our OPT (options go once per packet, C.2). */
+  private optionsSentInTsn = -1;
 
   constructor(o: SendFlowOptions) {
     if (!Number.isSafeInteger(o.flowId) || o.flowId < 0) throw new SendFlowError(SendFlowErrorCode.Argument, `flow ID ${o.flowId}`);
@@ -421,7 +429,8 @@ export class SendFlow implements FragmentOwner {
     const result: AssembleResult = { fragments: 0, packetFull: false };
     if (this.state === 'complete') return result;
     this.expire(ctx.now);
-    let prevSeq = -2;
+    const last = ctx.lastUserData;
+    let prevSeq = last && last.flowId === this.flowId ? last.sequenceNumber : -2;
     let fsn = -1;
     for (;;) {
       if (!this.windowOpen()) break;
@@ -439,7 +448,7 @@ export class SendFlow implements FragmentOwner {
       const final = seq === this.finalSequenceNumber;
       let chunk: UserDataChunk | NextUserDataChunk;
       let body: number;
-      if (result.fragments > 0 && seq === prevSeq + 1) {
+      if (seq === prevSeq + 1) {
         const c: NextUserDataChunk = { type: ChunkType.NextUserData, fragmentControl: f.fragmentControl, abandon: abandoned, final, data };
         body = nextUserDataBodyLength(c);
         chunk = c;
@@ -455,14 +464,21 @@ export class SendFlow implements FragmentOwner {
           final,
           data,
         };
-        if (result.fragments === 0 && this.optionsPending) c.options = this.options;
+        if (this.optionsPending && this.optionsSentInTsn !== ctx.tsn) c.options = this.options;
         body = userDataBodyLength(c);
         chunk = c;
       }
       if (!builder.append(chunk)) {
+        if (builder.chunkCount === 0) {
+          // Not even alone in an empty packet: the MSS does not suit this packet size. Stalling
+          // forever would be worse than failing loudly (see mssForPacketLength).
+          throw new SendFlowError(SendFlowErrorCode.Argument, `flow ${this.flowId}: a ${body}-byte chunk cannot fit in a ${builder.maxLength}-byte packet`);
+        }
         result.packetFull = true;
         break;
       }
+      if (chunk.type === ChunkType.UserData && chunk.options) this.optionsSentInTsn = ctx.tsn;
+      ctx.lastUserData = { flowId: this.flowId, sequenceNumber: seq };
       if (fromRtx) {
         this.rtxHead++;
         f.queuedForRetransmit = false;

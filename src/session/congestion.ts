@@ -6,6 +6,15 @@ import { RtmfpError } from '../errors.js';
 
 /** rtmfp-cpp's user data payload per fragment: 1200 - 5 - 3 - 1 - 3*10 = 1161 bytes (A.5, C.6). */
 export const DEFAULT_MSS = 1161;
+/**
+ * The fragment payload size that always fits a packet of `maxPacketLength` bytes counted from the
+ * flags byte: minus header (flags + TS + TSE = 5), chunk header 3, flags 1 and three VLUs of up
+ * to 10 bytes (A.5). 1200 gives 1161; Mona's 1192 gives 1153.
+ */
+export function mssForPacketLength(maxPacketLength: number): number {
+  return maxPacketLength - 5 - 3 - 1 - 3 * 10;
+}
+
 /** Initial window 3*MSS (C.6; RFC 7016 appendix A). */
 export const INITIAL_CWND_SEGMENTS = 3;
 /** Window after a retransmission timeout: 2*MSS (C.6). */
