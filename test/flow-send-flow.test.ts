@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SendFlow, SendFlowError, SendFlowListener, SendFlowOptions } from '../src/flow/send-flow.js';
-import type { SendMessageHandle } from '../src/flow/send-buffer.js';
+import { OutstandingList, SendMessageHandle } from '../src/flow/send-buffer.js';
 import { ManualClock } from '../src/session/clock.js';
 import { ChunkType } from '../src/wire/chunk-type.js';
 import { ackBitmapFromReceived, AckBitmapChunk } from '../src/wire/chunks/ack.js';
@@ -188,9 +188,13 @@ loss('lifetime expiry abandons: unsent fragments go with ABN and no payload, the
 
 loss('an abandoned message in flight is resent as ABN after loss; FSN skips it', () => {
   const { flow, log } = make();
+  const outstanding = new OutstandingList();
+  flow.attach({ outstanding, rtt: { erto: 3000 } });
   flow.write(new Uint8Array([1]), { lifetimeMs: 50 }); // seq 1
   flow.write(new Uint8Array([2])); // seq 2
   sendOne(flow, 0, 1);
+  assert.is(outstanding.count, 2);
+  assert.is(outstanding.bytes, flow.outstandingBytes);
   flow.onTimeout(60);
   assert.equal(log.abandoned, [1]);
   flow.write(new Uint8Array([3])); // seq 3
@@ -198,19 +202,18 @@ loss('an abandoned message in flight is resent as ABN after loss; FSN skips it',
   assert.equal(seqs(p), [3]);
   const c = firstUserData(p);
   assert.is(c.sequenceNumber - c.fsnOffset, 1); // 1 abandoned; 2 in flight and pending
-  // declare everything lost, as the session would on ERTO
-  for (let f = (flow as unknown as { session: { outstanding: { head: unknown } } }).session.outstanding.head as
-    | { next: unknown; owner: SendFlow }
-    | null; f; ) {
-    const next = f.next as typeof f;
-    (flow as unknown as { session: { outstanding: { remove(x: unknown): void } } }).session.outstanding.remove(f);
-    flow.onFragmentLost(f as never);
+  // ERTO, as the session does it: everything in flight is lost
+  for (let f = outstanding.head; f; ) {
+    const next = f.next;
+    outstanding.remove(f);
+    flow.onFragmentLost(f);
     f = next;
   }
+  assert.is(flow.outstandingBytes, 0);
   const r = sendOne(flow, 3000, 3);
   assert.equal(seqs(r), [1, 2, 3]);
   assert.equal(r.userData.map((u) => [u.chunk.abandon, u.chunk.data.length]), [[true, 0], [false, 1], [false, 1]]);
-  assert.ok(flow.retransmissions === 3);
+  assert.is(flow.retransmissions, 3);
 });
 
 const fin = suite('SendFlow FIN and completion');
