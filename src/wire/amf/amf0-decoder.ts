@@ -1,6 +1,7 @@
 import { Amf3Reader } from './amf3-decoder.js';
-import { AmfError, AmfErrorCode } from './errors.js';
-import { AmfInput } from './input.js';
+import { AmfDecoder } from './decoder.js';
+import { AmfErrorCode } from './errors.js';
+import type { AmfInput } from './input.js';
 import { resolveLimits, type AmfLimits } from './limits.js';
 import { Amf0Marker } from './markers.js';
 import { Amf3Value, AmfDate, AmfEcmaArray, AmfTypedObject, AmfXmlDocument, setMember, type AmfObject, type AmfValue } from './types.js';
@@ -169,61 +170,13 @@ class Amf0Reader {
  * AMF0 decoder with AVM+ (AMF3) switch support. Instances hold no state between calls and may
  * be reused; they are not re-entrant.
  */
-export class Amf0Decoder {
-  readonly limits: AmfLimits;
-  private readonly input: AmfInput;
-  private readonly reader: Amf0Reader;
-  private readonly perValue: boolean;
+export class Amf0Decoder extends AmfDecoder {
+  protected readonly reader: Amf0Reader;
 
   constructor(options: Amf0DecoderOptions = {}) {
     const { markAvmPlus = false, tableScope = 'value', ...limits } = options;
-    this.limits = resolveLimits(limits);
-    this.input = new AmfInput(this.limits);
-    this.perValue = tableScope === 'value';
-    this.reader = new Amf0Reader(this.input, markAvmPlus, this.perValue);
-  }
-
-  /** Exactly one value that fills `bytes`; trailing bytes are an error. */
-  decode(bytes: Uint8Array): AmfValue {
-    const { value, next } = this.readValue(bytes, 0);
-    if (next !== bytes.length) {
-      throw new AmfError(AmfErrorCode.Malformed, `${bytes.length - next} trailing bytes after the value`, next);
-    }
-    return value;
-  }
-
-  /** Values back to back from `offset` to `end` (a command's or data message's value list). */
-  decodeAll(bytes: Uint8Array, offset = 0, end = bytes.length): AmfValue[] {
-    const inp = this.input;
-    inp.attach(bytes, offset, end);
-    try {
-      this.reader.resetTables();
-      const out: AmfValue[] = [];
-      while (inp.pos < inp.end) {
-        if (this.perValue) this.reader.resetTables();
-        out.push(this.reader.readValue(0));
-      }
-      return out;
-    } finally {
-      this.release();
-    }
-  }
-
-  /** One value starting at `offset`; returns it and the offset just past it. */
-  readValue(bytes: Uint8Array, offset = 0, end = bytes.length): { value: AmfValue; next: number } {
-    const inp = this.input;
-    inp.attach(bytes, offset, end);
-    try {
-      this.reader.resetTables();
-      const value = this.reader.readValue(0);
-      return { value, next: inp.pos };
-    } finally {
-      this.release();
-    }
-  }
-
-  private release(): void {
-    this.reader.resetTables();
-    this.input.detach();
+    const perValue = tableScope === 'value';
+    super(resolveLimits(limits), perValue);
+    this.reader = new Amf0Reader(this.input, markAvmPlus, perValue);
   }
 }

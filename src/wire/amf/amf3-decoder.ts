@@ -1,5 +1,6 @@
+import { AmfDecoder } from './decoder.js';
 import { AmfError, AmfErrorCode } from './errors.js';
-import { AmfInput } from './input.js';
+import type { AmfInput } from './input.js';
 import { resolveLimits, type AmfLimits } from './limits.js';
 import { Amf3Marker } from './markers.js';
 import {
@@ -327,57 +328,11 @@ export class Amf3Reader {
  * AMF3 decoder. Each top-level value gets fresh reference tables, as for one
  * ByteArray.readObject() call. Instances hold no state between calls and may be reused.
  */
-export class Amf3Decoder {
-  readonly limits: AmfLimits;
-  private readonly input: AmfInput;
-  private readonly reader: Amf3Reader;
+export class Amf3Decoder extends AmfDecoder {
+  protected readonly reader: Amf3Reader;
 
   constructor(limits?: Partial<AmfLimits>) {
-    this.limits = resolveLimits(limits);
-    this.input = new AmfInput(this.limits);
+    super(resolveLimits(limits), true);
     this.reader = new Amf3Reader(this.input);
-  }
-
-  /** Exactly one value that fills `bytes`; trailing bytes are an error. */
-  decode(bytes: Uint8Array): AmfValue {
-    const { value, next } = this.readValue(bytes, 0);
-    if (next !== bytes.length) {
-      throw new AmfError(AmfErrorCode.Malformed, `${bytes.length - next} trailing bytes after the value`, next);
-    }
-    return value;
-  }
-
-  /** Back-to-back values up to the end of `bytes` (fresh tables for each). */
-  decodeAll(bytes: Uint8Array): AmfValue[] {
-    const inp = this.input;
-    inp.attach(bytes, 0, bytes.length);
-    try {
-      const out: AmfValue[] = [];
-      while (inp.pos < inp.end) {
-        this.reader.resetTables();
-        out.push(this.reader.readValue(0));
-      }
-      return out;
-    } finally {
-      this.release();
-    }
-  }
-
-  /** One value starting at `offset`; returns it and the offset just past it. */
-  readValue(bytes: Uint8Array, offset = 0, end = bytes.length): { value: AmfValue; next: number } {
-    const inp = this.input;
-    inp.attach(bytes, offset, end);
-    try {
-      this.reader.resetTables();
-      const value = this.reader.readValue(0);
-      return { value, next: inp.pos };
-    } finally {
-      this.release();
-    }
-  }
-
-  private release(): void {
-    this.reader.resetTables();
-    this.input.detach();
   }
 }
