@@ -1,0 +1,566 @@
+// An RTMFP endpoint (RFC 7016 section 3): one UDP socket, many sessions, initiator and responder
+// at once. Datagrams read in one event-loop turn arrive as one batch (UdpTransport); the session
+// packets among them are HMAC-checked, then decrypted in ONE call through the engine's packet
+// cipher (the hot path), then parsed and handed to their sessions. Outgoing session packets of a
+// turn are likewise sealed and encrypted as one batch before they are sent.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import type { RemoteInfo } from 'node:dgram';
+import { UdpTransport, type ReceivedBatch } from './udp-transport.js';
+import { SystemClock, type Clock, type TimerHandle } from './clock.js';
+import { Session, type SessionOptions } from './session.js';
+import { EndpointTimeCritical } from './congestion.js';
+import { Handshake, type HandshakeOptions } from './handshake/handshake.js';
+import { createFlashIdentity, type Identity } from './handshake/identity.js';
+import type { EstablishedSession, HandshakeAction, KnownSession, SessionDirectory, StartupChunk } from './handshake/actions.js';
+import { KeyTable } from '../engine/key-table.js';
+import { allocatePacketBatch, type PacketBatch, type PacketCipherSync } from '../engine/packet-batch.js';
+import { NodeBatchedCipher } from '../engine/aes/node-batched.js';
+import {
+  datagramCiphertextLength,
+  finishDatagram,
+  openDatagram,
+  parsePlaintext,
+  plaintextPrefixLength,
+  preparePlaintext,
+  sealDatagram,
+  startupEnvelope,
+  verifyDatagramHmac,
+  SESSION_ID_BYTES,
+  type PlaintextInfo,
+} from '../crypto/envelope.js';
+import { decodePacket, PacketBuilder } from '../wire/packet.js';
+import { ByteWriter } from '../wire/writer.js';
+import { PacketMode, chunkAllowedInMode } from '../wire/chunk-type.js';
+import { socketAddressFromEndpoint, socketAddressToEndpoint, type SocketAddress } from '../wire/address.js';
+import { encodeEpd, fingerprintEpd } from '../wire/epd.js';
+import type { ForwardedIHelloChunk } from '../wire/chunks/hello.js';
+import { peerIdsEqual } from '../crypto/peer-id.js';
+import { RtmfpError } from '../errors.js';
+
+export interface EndpointOptions {
+  /** Our certificate and keys. Default: a fresh Flash-style identity (static group-2 key). */
+  identity?: Identity;
+  /** Bind address. Default 0.0.0.0 (or :: with family 6). */
+  host?: string;
+  /** Bind port; 0 picks one. Default 0. */
+  port?: number;
+  family?: 4 | 6;
+  clock?: Clock;
+  /** Most open sessions; further handshakes are refused. Default 4096. */
+  maxSessions?: number;
+  /** The packet cipher backend (inline). Default node:crypto batched (see README's table). */
+  createCipher?: (keys: KeyTable) => PacketCipherSync;
+  /** Handshake tuning (cookies, amplification factor, rate limit, timeouts). */
+  handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId'>;
+  /** Answer IHellos naming a connected peer with Redirect + Forwarded IHello (servers, B.5). */
+  introductions?: boolean;
+  session?: SessionOptions;
+  /** SO_RCVBUF to request (performance baselines: at least 4 MiB). */
+  recvBufferSize?: number;
+}
+
+/** Endpoint counters (observability). Live object. */
+export interface EndpointCounters {
+  datagramsIn: number;
+  datagramsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  /** Dropped: shorter than an SSID plus one AES block. */
+  droppedShort: number;
+  /** Dropped: SSID of no session and not a valid startup packet. */
+  droppedUnknownSession: number;
+  /** Dropped: bad HMAC, bad checksum, bad length (wrong key, tampered, truncated). */
+  droppedIntegrity: number;
+  /** Dropped: repeated or too-old session sequence number (A.3). */
+  droppedReplay: number;
+  /** Dropped: decodes badly, or a mode / chunk not allowed where it came. */
+  droppedMalformed: number;
+  /** Handshakes refused because maxSessions is reached. */
+  refusedSessions: number;
+  sessionsOpened: number;
+  sessionsClosed: number;
+}
+
+export interface EndpointEvents {
+  /** A session a far end opened to us. */
+  session: [session: Session];
+  /** A session closed (either way). */
+  sessionClosed: [session: Session];
+  /** An IHello naming someone else's peer ID that we did not introduce (B.2). */
+  unmatchedIHello: [epd: Uint8Array, from: SocketAddress];
+}
+
+/** Where to connect: a URI / hostname (server) or a peer ID (peer), and the addresses to try. */
+export interface ConnectTarget {
+  addresses: readonly { address: string; port: number }[];
+  /** `rtmfp://host/app` ancillary data (RFC 7425 4.4.2.2); servers accept any. */
+  uri?: string;
+  /** 32-byte peer ID: the EPD is its fingerprint (RFC 7425 4.4.2.3). */
+  peerId?: Uint8Array;
+  /** A raw EPD, when neither of the above fits. */
+  epd?: Uint8Array;
+}
+
+const MAX_BATCH = 1024;
+const SLOT_BYTES = 1280; // a datagram: SSID + up to 1232 bytes of ciphertext + HMAC
+
+/** What a session packet of the current turn needs between decryption and dispatch. */
+interface Inbound {
+  session: Session;
+  from: SocketAddress;
+  length: number;
+}
+
+interface Outbound {
+  session: Session;
+  to: SocketAddress;
+  offset: number;
+  bodyLength: number;
+}
+
+export class Endpoint extends EventEmitter<EndpointEvents> {
+  readonly identity: Identity;
+  readonly clock: Clock;
+  readonly handshake: Handshake;
+  readonly transport: UdpTransport;
+  readonly counters: EndpointCounters = {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    droppedShort: 0,
+    droppedUnknownSession: 0,
+    droppedIntegrity: 0,
+    droppedReplay: 0,
+    droppedMalformed: 0,
+    refusedSessions: 0,
+    sessionsOpened: 0,
+    sessionsClosed: 0,
+  };
+  readonly keys: KeyTable;
+  readonly cipher: PacketCipherSync;
+
+  private readonly options: EndpointOptions;
+  private readonly maxSessions: number;
+  private readonly sessions = new Map<number, Session>();
+  private readonly timeCritical = new EndpointTimeCritical();
+  private readonly pendingConnects = new Map<number, { resolve: (s: Session) => void; reject: (e: Error) => void }>();
+  private readonly freeSlots: number[] = [];
+  private readonly recvBatch: PacketBatch;
+  private readonly recvMeta: Inbound[] = [];
+  private readonly sendBatch: PacketBatch;
+  private readonly sendMeta: Outbound[] = [];
+  private readonly plaintextInfo: PlaintextInfo = { packetOffset: 0, sessionSequenceNumber: -1 };
+  private readonly startupWriter = new ByteWriter(new Uint8Array(4400));
+  private handshakeTimer: TimerHandle | undefined;
+  private handshakeTimerAt = Infinity;
+  private sendFlushScheduled = false;
+  private closed = false;
+
+  /** Opens the socket and starts serving. */
+  static async listen(options: EndpointOptions = {}): Promise<Endpoint> {
+    let endpoint: Endpoint | undefined;
+    const transport = await UdpTransport.open({
+      ...(options.family !== undefined ? { family: options.family } : {}),
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      port: options.port ?? 0,
+      ...(options.recvBufferSize !== undefined ? { recvBufferSize: options.recvBufferSize } : {}),
+      onBatch: (batch) => endpoint?.onBatch(batch),
+    });
+    endpoint = new Endpoint(transport, options);
+    return endpoint;
+  }
+
+  private constructor(transport: UdpTransport, options: EndpointOptions) {
+    super();
+    this.transport = transport;
+    this.options = options;
+    this.identity = options.identity ?? createFlashIdentity();
+    this.clock = options.clock ?? new SystemClock();
+    this.maxSessions = options.maxSessions ?? 4096;
+    this.keys = new KeyTable(this.maxSessions * 2);
+    for (let s = this.maxSessions * 2 - 1; s >= 0; s--) this.freeSlots.push(s);
+    this.cipher = (options.createCipher ?? ((k) => new NodeBatchedCipher(k)))(this.keys);
+    this.recvBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
+    this.sendBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
+    const directory: SessionDirectory = { byPeerId: (id) => this.knownSessions(id) };
+    this.handshake = new Handshake({
+      ...options.handshake,
+      identity: this.identity,
+      directory,
+      introductions: options.introductions ?? false,
+      allocateSessionId: () => this.allocateSessionId(),
+    });
+  }
+
+  /** The bound address (port 0 resolved). */
+  get address(): { address: string; port: number; family: 4 | 6 } {
+    return this.transport.local;
+  }
+
+  /** Our peer ID: SHA-256 of our certificate (RFC 7425 4.3.2). */
+  get peerId(): Uint8Array {
+    return this.identity.peerId;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  allSessions(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  /**
+   * Opens a session (RFC 7016 3.5.1): IHello to every address, retransmitted until an RHello with
+   * our tag arrives (from any address), then keying. Rejects with RtmfpError
+   * ERR_SESSION_OPEN_FAILED on timeout or negotiation failure.
+   */
+  connect(target: ConnectTarget): Promise<Session> {
+    if (this.closed) return Promise.reject(new RtmfpError('ERR_ENDPOINT_CLOSED', 'endpoint is closed'));
+    const epd =
+      target.epd ??
+      (target.peerId
+        ? fingerprintEpd(target.peerId)
+        : target.uri !== undefined
+          ? encodeEpd({ ancillaryData: target.uri })
+          : undefined);
+    if (!epd) return Promise.reject(new RtmfpError('ERR_SESSION_TARGET', 'connect needs a uri, a peerId or an epd'));
+    const addresses = target.addresses.map((a) => socketAddressFromEndpoint({ address: a.address, port: a.port }));
+    const now = this.clock.now();
+    return new Promise<Session>((resolve, reject) => {
+      const { attemptId, actions } = this.handshake.open(epd, addresses, now);
+      this.pendingConnects.set(attemptId, { resolve, reject });
+      this.perform(actions, now);
+      this.rescheduleHandshake(now);
+      this.flushSends();
+    });
+  }
+
+  /** Closes every session abruptly and the socket. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.sessions.values()]) s.abort('endpoint');
+    this.flushSends();
+    this.handshakeTimer?.cancel();
+    for (const p of this.pendingConnects.values()) p.reject(new RtmfpError('ERR_ENDPOINT_CLOSED', 'endpoint closed'));
+    this.pendingConnects.clear();
+    await this.transport.close();
+  }
+
+  // ---- receive path ----
+
+  private onBatch(batch: ReceivedBatch): void {
+    const now = this.clock.now();
+    const rb = this.recvBatch;
+    rb.count = 0;
+    this.recvMeta.length = 0;
+    let arena = 0;
+    for (let i = 0; i < batch.datagrams.length; i++) {
+      const d = batch.datagrams[i]!;
+      const src = batch.sources[i]!;
+      this.counters.datagramsIn++;
+      this.counters.bytesIn += d.length;
+      if (d.length < SESSION_ID_BYTES + 16) {
+        this.counters.droppedShort++;
+        continue;
+      }
+      const session = this.sessions.get(this.ssidValue(d));
+      if (!session) {
+        this.onStartupDatagram(d, src, now);
+        continue;
+      }
+      const env = session.established.envelopes.receive;
+      let body: number;
+      try {
+        body = datagramCiphertextLength(d.length, env.hmacLength);
+        verifyDatagramHmac(d, env); // before decrypting (A.3)
+      } catch {
+        this.counters.droppedIntegrity++;
+        continue;
+      }
+      if (rb.count === MAX_BATCH || arena + body > rb.data.length) this.decryptAndDispatch(now), (arena = 0);
+      rb.data.set(d.subarray(SESSION_ID_BYTES, SESSION_ID_BYTES + body), arena);
+      rb.offsets[rb.count] = arena;
+      rb.lengths[rb.count] = body;
+      rb.keySlots[rb.count] = session.receiveKeySlot;
+      rb.count++;
+      arena += body;
+      this.recvMeta.push({ session, from: toSocketAddress(src), length: d.length });
+    }
+    if (rb.count > 0) this.decryptAndDispatch(now);
+    this.rescheduleHandshake(now);
+    this.flushSends();
+  }
+
+  private decryptAndDispatch(now: number): void {
+    const rb = this.recvBatch;
+    this.cipher.decryptSync(rb);
+    for (let i = 0; i < rb.count; i++) {
+      const m = this.recvMeta[i]!;
+      const s = m.session;
+      if (s.state === 'closed') continue;
+      const plain = rb.data.subarray(rb.offsets[i]!, rb.offsets[i]! + rb.lengths[i]!);
+      const env = s.established.envelopes.receive;
+      let info: PlaintextInfo;
+      try {
+        info = parsePlaintext(plain, env, this.plaintextInfo);
+      } catch {
+        this.counters.droppedIntegrity++;
+        continue;
+      }
+      if (info.sessionSequenceNumber >= 0 && !acceptSequenceNumber(s, info.sessionSequenceNumber)) {
+        this.counters.droppedReplay++;
+        continue;
+      }
+      let packet;
+      try {
+        packet = decodePacket(plain.subarray(info.packetOffset));
+      } catch {
+        this.counters.droppedMalformed++;
+        continue;
+      }
+      // The far end's mode is the opposite of ours; startup chunks never ride a session (A.4).
+      const farMode = s.role === 'initiator' ? PacketMode.Responder : PacketMode.Initiator;
+      if (packet.header.mode !== farMode) {
+        this.counters.droppedMalformed++;
+        continue;
+      }
+      const chunks = packet.chunks.filter((c) => c.type === 'unknown' || chunkAllowedInMode(c.type, farMode));
+      s.receivePacket(packet.header, chunks, m.from, m.length, now);
+    }
+    rb.count = 0;
+    this.recvMeta.length = 0;
+  }
+
+  private onStartupDatagram(d: Uint8Array, src: RemoteInfo, now: number): void {
+    let opened;
+    try {
+      opened = openDatagram(d, startupEnvelope());
+    } catch {
+      this.counters.droppedUnknownSession++;
+      return;
+    }
+    let packet;
+    try {
+      packet = decodePacket(opened.packet);
+    } catch {
+      this.counters.droppedMalformed++;
+      return;
+    }
+    if (packet.header.mode !== PacketMode.Startup) {
+      this.counters.droppedMalformed++;
+      return;
+    }
+    const from = toSocketAddress(src);
+    for (const chunk of packet.chunks) {
+      if (chunk.type === 'unknown') continue;
+      const actions = this.handshake.receive(chunk, { from, datagramLength: d.length, sessionId: opened.sessionId }, now);
+      this.perform(actions, now);
+    }
+  }
+
+  // ---- handshake actions ----
+
+  private perform(actions: readonly HandshakeAction[], now: number): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case 'sendStartup':
+          this.sendStartup(a.chunk, a.to, a.sessionId, now);
+          break;
+        case 'sendOnSession':
+          (a.session as Session).sendForwardedIHello(a.chunk);
+          break;
+        case 'established':
+          this.onEstablished(a.session, now);
+          break;
+        case 'attemptFailed': {
+          const p = this.pendingConnects.get(a.attemptId);
+          this.pendingConnects.delete(a.attemptId);
+          p?.reject(new RtmfpError('ERR_SESSION_OPEN_FAILED', `session could not be opened: ${a.reason}`));
+          break;
+        }
+        case 'attemptDeduplicated': {
+          const p = this.pendingConnects.get(a.attemptId);
+          this.pendingConnects.delete(a.attemptId);
+          p?.resolve(a.session as Session);
+          break;
+        }
+        case 'replaceSession':
+          (a.session as Session).abort('replaced');
+          break;
+        case 'unmatchedIHello':
+          this.emit('unmatchedIHello', a.epd.fingerprint ?? new Uint8Array(0), a.from);
+          break;
+      }
+    }
+  }
+
+  private onEstablished(e: EstablishedSession, now: number): void {
+    if (this.sessions.size >= this.maxSessions || this.freeSlots.length < 2) {
+      this.counters.refusedSessions++;
+      const p = e.attemptId !== undefined ? this.pendingConnects.get(e.attemptId) : undefined;
+      if (p && e.attemptId !== undefined) {
+        this.pendingConnects.delete(e.attemptId);
+        p.reject(new RtmfpError('ERR_SESSION_LIMIT', 'too many sessions'));
+      }
+      return;
+    }
+    const session = new Session(
+      {
+        clock: this.clock,
+        timeCritical: this.timeCritical,
+        transmit: (s, packet, to) => this.transmit(s, packet, to),
+        forwardedIHello: (_s, chunk, t) => this.onForwardedIHello(chunk, t),
+        closed: (s) => this.onSessionClosed(s),
+      },
+      e,
+      this.options.session,
+    );
+    session.sendKeySlot = this.freeSlots.pop()!;
+    session.receiveKeySlot = this.freeSlots.pop()!;
+    this.keys.set(session.sendKeySlot, e.envelopes.send.key);
+    this.keys.set(session.receiveKeySlot, e.envelopes.receive.key);
+    this.sessions.set(this.ssidValue(e.nearSessionId, 0), session);
+    this.counters.sessionsOpened++;
+    const pending = e.attemptId !== undefined ? this.pendingConnects.get(e.attemptId) : undefined;
+    if (pending && e.attemptId !== undefined) {
+      this.pendingConnects.delete(e.attemptId);
+      pending.resolve(session);
+    }
+    if (e.role === 'responder') this.emit('session', session);
+    session.flush(now);
+  }
+
+  private onForwardedIHello(chunk: ForwardedIHelloChunk, now: number): void {
+    this.perform(this.handshake.receiveForwardedIHello(chunk, now), now);
+    this.flushSends();
+  }
+
+  private onSessionClosed(s: Session): void {
+    const key = this.ssidValue(s.nearSessionId, 0);
+    if (this.sessions.get(key) !== s) return;
+    // Its last packets (a Close Ack) are still in the turn's batch: seal them before the keys go.
+    this.flushSends();
+    this.sessions.delete(key);
+    this.keys.clear(s.sendKeySlot);
+    this.keys.clear(s.receiveKeySlot);
+    this.freeSlots.push(s.sendKeySlot, s.receiveKeySlot);
+    this.counters.sessionsClosed++;
+    this.emit('sessionClosed', s);
+  }
+
+  private knownSessions(peerId: Uint8Array): KnownSession[] {
+    const out: KnownSession[] = [];
+    for (const s of this.sessions.values()) {
+      if (s.state !== 'open' || !peerIdsEqual(s.farPeerId, peerId)) continue;
+      out.push({ handle: s, farPeerId: s.farPeerId, farCertificate: s.farCertificate, farAddress: s.farAddress, reportedAddresses: s.reportedAddresses });
+    }
+    return out;
+  }
+
+  private allocateSessionId(): Uint8Array {
+    for (;;) {
+      const id = randomBytes(4);
+      const v = this.ssidValue(id, 0);
+      if (v !== 0 && !this.sessions.has(v)) return id;
+    }
+  }
+
+  private rescheduleHandshake(now: number): void {
+    const at = this.handshake.nextTimeout();
+    if (!Number.isFinite(at) || this.closed) return;
+    if (this.handshakeTimer && this.handshakeTimerAt <= at) return;
+    this.handshakeTimer?.cancel();
+    this.handshakeTimerAt = Math.max(at, now);
+    this.handshakeTimer = this.clock.setTimer(this.handshakeTimerAt, () => {
+      this.handshakeTimer = undefined;
+      this.handshakeTimerAt = Infinity;
+      const t = this.clock.now();
+      this.perform(this.handshake.onTimeout(t), t);
+      this.rescheduleHandshake(t);
+      this.flushSends();
+    });
+  }
+
+  // ---- send path ----
+
+  private sendStartup(chunk: StartupChunk, to: SocketAddress, sessionId: Uint8Array, now: number): void {
+    const w = this.startupWriter;
+    w.pos = 0;
+    const b = new PacketBuilder(w, 4256);
+    b.begin({ timeCritical: false, timeCriticalReverse: false, mode: PacketMode.Startup, timestamp: Math.floor(now / 4) & 0xffff });
+    if (!b.append(chunk)) return;
+    const datagram = sealDatagram(sessionId, b.bytes(), startupEnvelope());
+    this.sendDatagram(datagram, to);
+  }
+
+  /** Session packets: queued for the turn's encryption batch. */
+  private transmit(s: Session, packet: Uint8Array, to?: SocketAddress): void {
+    const sb = this.sendBatch;
+    const env = s.established.envelopes.send;
+    const sseq = env.sequenceNumbers ? s.nextSendSequenceNumber++ : undefined;
+    const prefix = plaintextPrefixLength(env, sseq);
+    if (sb.count === MAX_BATCH || (sb.count + 1) * SLOT_BYTES > sb.data.length) this.flushSends();
+    const offset = sb.count * SLOT_BYTES;
+    const bodyOffset = offset + SESSION_ID_BYTES;
+    sb.data.set(packet, bodyOffset + prefix);
+    const bodyLength = preparePlaintext(sb.data, bodyOffset, packet.length, env, sseq);
+    sb.offsets[sb.count] = bodyOffset;
+    sb.lengths[sb.count] = bodyLength;
+    sb.keySlots[sb.count] = s.sendKeySlot;
+    sb.count++;
+    this.sendMeta.push({ session: s, to: to ?? s.farAddress, offset, bodyLength });
+    if (!this.sendFlushScheduled) {
+      this.sendFlushScheduled = true;
+      queueMicrotask(() => this.flushSends());
+    }
+  }
+
+  /** Encrypts everything queued in one call, finishes each datagram (SSID, HMAC) and sends it. */
+  private flushSends(): void {
+    this.sendFlushScheduled = false;
+    const sb = this.sendBatch;
+    if (sb.count === 0) return;
+    this.cipher.encryptSync(sb);
+    for (let i = 0; i < sb.count; i++) {
+      const m = this.sendMeta[i]!;
+      const env = m.session.established.envelopes.send;
+      const total = finishDatagram(sb.data, m.offset, m.bodyLength, m.session.farSessionId, env);
+      // node:dgram may hold the bytes until the send completes: give it its own copy.
+      this.sendDatagram(sb.data.slice(m.offset, m.offset + total), m.to);
+    }
+    sb.count = 0;
+    this.sendMeta.length = 0;
+  }
+
+  private sendDatagram(datagram: Uint8Array, to: SocketAddress): void {
+    this.counters.datagramsOut++;
+    this.counters.bytesOut += datagram.length;
+    this.transport.send(datagram, socketAddressToEndpoint(to));
+  }
+
+  /** The SSID of a datagram (XOR-descrambled, A.2) or of raw session ID bytes, as a number key. */
+  private ssidValue(bytes: Uint8Array, scrambled: 0 | 1 = 1): number {
+    const v = (i: number): number => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+    return scrambled ? (v(0) ^ v(4) ^ v(8)) >>> 0 : v(0);
+  }
+}
+
+function toSocketAddress(r: RemoteInfo): SocketAddress {
+  return socketAddressFromEndpoint({ address: r.address, port: r.port, family: r.family === 'IPv6' ? 6 : 4, origin: 2 });
+}
+
+/** Session sequence numbers: refuse repeats and anything 32 or more below the highest (A.3). */
+function acceptSequenceNumber(s: Session, n: number): boolean {
+  if (n <= s.highestReceivedSequenceNumber - 32) return false;
+  if (s.receivedSequenceNumbers.has(n)) return false;
+  s.receivedSequenceNumbers.add(n);
+  if (n > s.highestReceivedSequenceNumber) {
+    s.highestReceivedSequenceNumber = n;
+    for (const old of s.receivedSequenceNumbers) if (old <= n - 32) s.receivedSequenceNumbers.delete(old);
+  }
+  return true;
+}

@@ -1,0 +1,576 @@
+// One open RTMFP session (RFC 7016 section 3.5): the S_OPEN state and what follows it. It owns the
+// session's flows (sending: FlowScheduler + SendFlow; receiving: ReceiveFlows over the reassembly
+// engine), its timestamps / RTT / congestion state, keepalive, orderly close and address
+// mobility. It never touches a socket: finished plaintext packets go to the endpoint through
+// `SessionContext.transmit`, which seals them (envelope + AES batch) and sends them.
+import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { ByteWriter } from '../wire/writer.js';
+import { PacketBuilder, type PacketHeader } from '../wire/packet.js';
+import { PacketMode } from '../wire/chunk-type.js';
+import { ChunkType } from '../wire/chunk-type.js';
+import type { AnyChunk } from '../wire/chunk.js';
+import type { ForwardedIHelloChunk } from '../wire/chunks/hello.js';
+import { sameSocketAddress, type SocketAddress } from '../wire/address.js';
+import type { EstablishedSession } from './handshake/actions.js';
+import { RttEstimator, PacketTimestamps } from './rtt.js';
+import { CongestionController, EndpointTimeCritical, mssForPacketLength } from './congestion.js';
+import { FlowScheduler, markTimeCritical } from '../flow/flow-scheduler.js';
+import { SendFlow, type SendFlowListener } from '../flow/send-flow.js';
+import type { SendMessageHandle } from '../flow/send-buffer.js';
+import { Priority } from '../flow/priority.js';
+import { ReceiveFlows, type FlowDecision, type ReceiveFlowsOptions } from '../flow/receive-flows.js';
+import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { RtmfpError } from '../errors.js';
+
+/** What the endpoint does for its sessions. */
+export interface SessionContext {
+  readonly clock: Clock;
+  /** Endpoint-wide time-critical state (TCR on the other sessions, C.6). */
+  readonly timeCritical: EndpointTimeCritical;
+  /** Seal and send one plaintext RTMFP packet (flags byte onward). `to` defaults to farAddress. */
+  transmit(session: Session, packet: Uint8Array, to?: SocketAddress): void;
+  /** A Forwarded IHello arrived on this session (we are the introduced target, B.5). */
+  forwardedIHello(session: Session, chunk: ForwardedIHelloChunk, now: number): void;
+  /** The session reached CLOSED; the endpoint forgets it. */
+  closed(session: Session): void;
+}
+
+export interface SessionOptions {
+  /** Send a Ping after this long without receiving anything (B.3). Default 10 s. */
+  keepaliveMs?: number;
+  /** Close when nothing has been received for this long (retransmit/idle limit, B.3). Default 120 s. */
+  idleTimeoutMs?: number;
+  /** Repeat Close Request this often (B.4). Default 5 s. */
+  closeRetryMs?: number;
+  /** Give up an orderly close after this long (B.4). Default 90 s. */
+  closeTimeoutMs?: number;
+  /** After answering a Close Request, linger this long re-acking (B.4). Default 19 s. */
+  farCloseLingerMs?: number;
+  /** Largest plaintext packet (flags byte onward). Default 1192 (product interop note). */
+  maxPacketLength?: number;
+  /** Packets one flush may emit before yielding to the event loop. Default 64. */
+  maxPacketsPerFlush?: number;
+  /** Options for the receiving flows (reassembler kind and caps, flow limits, ack policy). */
+  receive?: Omit<ReceiveFlowsOptions, 'handler' | 'isSendFlowOpen'>;
+  /** Send-side buffer per flow in bytes (SendFlow bufferCapacity). */
+  sendBufferBytes?: number;
+  /** Decide on each new incoming flow (default: accept). */
+  acceptFlow?: (flow: ReceiveFlowInfo) => FlowDecision;
+}
+
+export type SessionState = 'open' | 'nearclose' | 'farclose' | 'closed';
+export type SessionCloseReason = 'local' | 'remote' | 'timeout' | 'replaced' | 'endpoint';
+
+/** Counters readable from code (issue: observability). Live object. */
+export interface SessionCounters {
+  packetsIn: number;
+  packetsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  pingsSent: number;
+  pingRepliesReceived: number;
+  /** Authenticated packets from an address other than farAddress. */
+  addressChangesSeen: number;
+  /** Address changes validated by a nonce ping and applied (B.7). */
+  addressChangesApplied: number;
+  /** Chunk types a session packet may not carry, or unknown ones (ignored). */
+  ignoredChunks: number;
+}
+
+export interface SessionEvents {
+  /** A new incoming flow was accepted. */
+  flow: [flow: ReceiveFlowInfo];
+  /** A complete message on an incoming flow. `message` is only valid during the call: copy to keep. */
+  message: [flow: ReceiveFlowInfo, message: Uint8Array];
+  /** Buffered fragments of an incoming message were abandoned by the sender (partial reliability). */
+  abandoned: [flow: ReceiveFlowInfo, firstSequence: number, lastSequence: number];
+  /** An incoming flow finished (FIN and everything before it). */
+  flowComplete: [flow: ReceiveFlowInfo];
+  /** The far address moved after validation (B.7). */
+  addressChange: [from: SocketAddress, to: SocketAddress];
+  close: [reason: SessionCloseReason];
+}
+
+/** A sending flow as the application sees it: writes wake the session's sender. */
+export class OutgoingFlow extends EventEmitter<{
+  writable: [];
+  delivered: [message: SendMessageHandle];
+  abandoned: [message: SendMessageHandle];
+  exception: [code: number];
+  complete: [];
+}> {
+  readonly flow: SendFlow;
+  private readonly session: Session;
+
+  constructor(session: Session, flow: SendFlow) {
+    super();
+    this.session = session;
+    this.flow = flow;
+  }
+
+  get flowId(): number {
+    return this.flow.flowId;
+  }
+
+  /** Whether write() would take another message now. */
+  get writable(): boolean {
+    return this.flow.writable;
+  }
+
+  /**
+   * Queues one message (any size; fragmented at the MSS). `lifetimeMs` makes it partially reliable:
+   * not delivered in time, it is abandoned and reported with 'abandoned' (RFC 7016 3.6.2.3.3).
+   * Throws SendFlowError BufferFull when the flow's buffer is full: wait for 'writable'.
+   */
+  write(message: Uint8Array, options?: { lifetimeMs?: number }): SendMessageHandle {
+    const h = this.flow.write(message, options);
+    this.session.wake();
+    return h;
+  }
+
+  /** Sends FIN after what is queued (RFC 7016 3.6.2.3). */
+  close(): void {
+    this.flow.close();
+    this.session.wake();
+  }
+}
+
+const PING_NONCE_BYTES = 8;
+
+export class Session extends EventEmitter<SessionEvents> {
+  readonly role: 'initiator' | 'responder';
+  readonly nearSessionId: Uint8Array;
+  readonly farSessionId: Uint8Array;
+  readonly farPeerId: Uint8Array;
+  readonly farCertificate: Uint8Array;
+  readonly established: EstablishedSession;
+  /** Where packets go. Moves only after a validated address change (B.7). */
+  farAddress: SocketAddress;
+  /** Addresses the far end reported about itself (Flash setPeerInfo), used for introductions. */
+  reportedAddresses: SocketAddress[] = [];
+  state: SessionState = 'open';
+  readonly counters: SessionCounters = {
+    packetsIn: 0,
+    packetsOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    pingsSent: 0,
+    pingRepliesReceived: 0,
+    addressChangesSeen: 0,
+    addressChangesApplied: 0,
+    ignoredChunks: 0,
+  };
+  readonly rtt: RttEstimator;
+  readonly congestion: CongestionController;
+  readonly scheduler: FlowScheduler;
+  readonly receive: ReceiveFlows;
+  /** Next session sequence number to send, when the far end expects them (D.3). */
+  nextSendSequenceNumber = 0;
+  /** Receive-side session sequence numbers seen (duplicates are dropped, A.3). */
+  readonly receivedSequenceNumbers = new Set<number>();
+  highestReceivedSequenceNumber = -1;
+  /** Key slots of this session in the endpoint's KeyTable (set by the endpoint). */
+  sendKeySlot = -1;
+  receiveKeySlot = -1;
+
+  private readonly ctx: SessionContext;
+  private readonly options: Required<Omit<SessionOptions, 'receive' | 'acceptFlow' | 'sendBufferBytes'>> & Pick<SessionOptions, 'sendBufferBytes' | 'acceptFlow'>;
+  private readonly timestamps: PacketTimestamps;
+  /** Fragment payload size that always fits a packet of maxPacketLength (worst-case headers). */
+  private readonly mss: number;
+  private readonly writer: ByteWriter;
+  private readonly builder: PacketBuilder;
+  private readonly control: AnyChunk[] = [];
+  private readonly outgoing = new Map<number, OutgoingFlow>();
+  private nextFlowId = 2; // Mona hardcodes association 2 for the NetConnection flow (G.5)
+  private lastReceivedAt: number;
+  private lastPingSentAt = -Infinity;
+  private closeStartedAt = 0;
+  private lastCloseSentAt = -Infinity;
+  private farCloseAt = 0;
+  private timer: TimerHandle | undefined;
+  private timerAt = Infinity;
+  private flushScheduled = false;
+  private readonly pendingPings = new Map<string, { resolve: (rttMs: number) => void; sentAt: number }>();
+  /** A candidate new far address and the nonce that must come back from it (B.7). */
+  private mobility: { address: SocketAddress; nonce: Uint8Array; sentAt: number } | undefined;
+
+  constructor(ctx: SessionContext, established: EstablishedSession, options: SessionOptions = {}) {
+    super();
+    this.ctx = ctx;
+    this.established = established;
+    this.role = established.role;
+    this.nearSessionId = established.nearSessionId;
+    this.farSessionId = established.farSessionId;
+    this.farPeerId = established.farPeerId;
+    this.farCertificate = established.farCertificate;
+    this.farAddress = established.farAddress;
+    this.options = {
+      keepaliveMs: options.keepaliveMs ?? 10_000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 120_000,
+      closeRetryMs: options.closeRetryMs ?? 5_000,
+      closeTimeoutMs: options.closeTimeoutMs ?? 90_000,
+      farCloseLingerMs: options.farCloseLingerMs ?? 19_000,
+      maxPacketLength: options.maxPacketLength ?? 1192,
+      maxPacketsPerFlush: options.maxPacketsPerFlush ?? 64,
+      sendBufferBytes: options.sendBufferBytes,
+      acceptFlow: options.acceptFlow,
+    };
+    const now = ctx.clock.now();
+    this.lastReceivedAt = now;
+    this.timestamps = new PacketTimestamps(now);
+    this.rtt = new RttEstimator();
+    this.mss = mssForPacketLength(this.options.maxPacketLength);
+    this.congestion = new CongestionController({ mss: this.mss, rtt: this.rtt, endpoint: ctx.timeCritical });
+    this.scheduler = new FlowScheduler({ congestion: this.congestion, rtt: this.rtt });
+    this.receive = new ReceiveFlows({
+      ...options.receive,
+      isSendFlowOpen: (id) => this.scheduler.flow(id) !== undefined,
+      handler: {
+        onFlow: (f) => {
+          const d = this.options.acceptFlow ? this.options.acceptFlow(f) : true;
+          if (d !== false && !(typeof d === 'object' && d.accept === false)) queueMicrotask(() => this.emit('flow', f));
+          return d;
+        },
+        onMessage: (f, m) => this.emit('message', f, m),
+        onAbandoned: (f, first, last) => this.emit('abandoned', f, first, last),
+        onComplete: (f) => this.emit('flowComplete', f),
+      },
+    });
+    // Room for the packet plus the envelope's prefix and padding (the endpoint copies it out).
+    this.writer = new ByteWriter(new Uint8Array(this.options.maxPacketLength + 64));
+    this.builder = new PacketBuilder(this.writer, this.options.maxPacketLength);
+  }
+
+  get open(): boolean {
+    return this.state === 'open';
+  }
+
+  /** Near and far session nonces (RFC 7425 4.6.5): bind application tokens to this session. */
+  get nonces(): { near: Uint8Array; far: Uint8Array } {
+    return { near: this.established.keys.nearNonce, far: this.established.keys.farNonce };
+  }
+
+  /**
+   * Opens a sending flow (RFC 7016 3.6.2). `metadata` is the user metadata option (required on
+   * the first chunk, C.2); `returnFlowAssociation` names a flow received from the far end that
+   * this one answers (C.5). Priority above Routine makes the flow time critical.
+   */
+  openFlow(metadata: Uint8Array, options: { priority?: Priority; returnFlowAssociation?: number } = {}): OutgoingFlow {
+    if (this.state !== 'open') throw new RtmfpError('ERR_SESSION_CLOSED', 'session is not open');
+    const flowId = this.nextFlowId++;
+    let outgoing: OutgoingFlow | undefined;
+    const listener: SendFlowListener = {
+      writable: () => outgoing?.emit('writable'),
+      delivered: (m) => outgoing?.emit('delivered', m),
+      abandoned: (m) => outgoing?.emit('abandoned', m),
+      exception: (code) => outgoing?.emit('exception', code),
+      complete: () => {
+        outgoing?.emit('complete');
+        this.scheduler.removeFlow(flow);
+        this.outgoing.delete(flowId);
+      },
+    };
+    const flow = new SendFlow({
+      flowId,
+      metadata,
+      ...(options.returnFlowAssociation !== undefined ? { returnFlowAssociation: options.returnFlowAssociation } : {}),
+      priority: options.priority ?? Priority.Routine,
+      clock: this.ctx.clock,
+      mss: this.mss,
+      ...(this.options.sendBufferBytes !== undefined ? { bufferCapacity: this.options.sendBufferBytes } : {}),
+      listener,
+    });
+    this.scheduler.addFlow(flow);
+    outgoing = new OutgoingFlow(this, flow);
+    this.outgoing.set(flowId, outgoing);
+    return outgoing;
+  }
+
+  /** Rejects an incoming flow (Flow Exception Report, C.4). */
+  rejectFlow(flowId: number, exceptionCode = 0): boolean {
+    const ok = this.receive.reject(flowId, this.ctx.clock.now(), exceptionCode);
+    this.wake();
+    return ok;
+  }
+
+  /** Sends a Ping and resolves with the round-trip time when its reply comes back. */
+  ping(): Promise<number> {
+    if (this.state !== 'open') return Promise.reject(new RtmfpError('ERR_SESSION_CLOSED', 'session is not open'));
+    const message = randomBytes(PING_NONCE_BYTES);
+    const now = this.ctx.clock.now();
+    return new Promise<number>((resolve) => {
+      this.pendingPings.set(Buffer.from(message).toString('hex'), { resolve, sentAt: now });
+      this.sendPing(message, now);
+      this.flush(now);
+    });
+  }
+
+  /** Orderly close (B.4): Close Request until Close Ack or the timeout. */
+  close(): void {
+    if (this.state !== 'open') return;
+    const now = this.ctx.clock.now();
+    this.state = 'nearclose';
+    this.closeStartedAt = now;
+    this.queueCloseRequest(now);
+    this.flush(now);
+  }
+
+  /** Abrupt close (B.4): one Close Ack, then forget the session. */
+  abort(reason: SessionCloseReason = 'local'): void {
+    if (this.state === 'closed') return;
+    const now = this.ctx.clock.now();
+    if (this.state === 'open' || this.state === 'nearclose') {
+      this.control.push({ type: ChunkType.SessionCloseAck });
+      this.flushControlOnly(now);
+    }
+    this.finish(reason);
+  }
+
+  /** Send something soon (coalesced: one flush per event-loop turn). */
+  wake(): void {
+    if (this.flushScheduled || this.state === 'closed') return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.state !== 'closed') this.flush(this.ctx.clock.now());
+    });
+  }
+
+  /** A queued Forwarded IHello (introductions: the server sends it on the target's session). */
+  sendForwardedIHello(chunk: ForwardedIHelloChunk): void {
+    this.control.push(chunk);
+    this.wake();
+  }
+
+  /**
+   * An authenticated, decrypted packet for this session (mode already checked by the endpoint).
+   * `from` is its source address: a different one starts address validation (B.7).
+   */
+  receivePacket(header: PacketHeader, chunks: readonly AnyChunk[], from: SocketAddress, datagramLength: number, now: number): void {
+    if (this.state === 'closed') return;
+    this.counters.packetsIn++;
+    this.counters.bytesIn += datagramLength;
+    this.lastReceivedAt = now;
+    const sample = this.timestamps.onReceived(header, now);
+    if (sample !== undefined) this.rtt.addSample(sample, now, 'echo');
+    if (header.timeCritical) this.ctx.timeCritical.onReceived(this, now);
+    if (header.timeCriticalReverse) this.congestion.onTimeCriticalReverse(now);
+    if (!sameSocketAddress(from, this.farAddress)) this.onNewAddress(from, now);
+
+    for (const c of chunks) {
+      switch (c.type) {
+        case ChunkType.Ping:
+          this.control.push({ type: ChunkType.PingReply, messageEcho: c.message });
+          break;
+        case ChunkType.PingReply:
+          this.onPingReply(c.messageEcho, from, now);
+          break;
+        case ChunkType.AckRanges:
+        case ChunkType.AckBitmap:
+          this.scheduler.onAck(c, now);
+          break;
+        case ChunkType.FlowExceptionReport:
+          this.scheduler.onFlowExceptionReport(c, now);
+          break;
+        case ChunkType.SessionCloseRequest:
+          // Answer every Close Request with a Close Ack, and linger re-acking (B.4).
+          this.control.push({ type: ChunkType.SessionCloseAck });
+          if (this.state === 'open' || this.state === 'nearclose') {
+            this.state = 'farclose';
+            this.farCloseAt = now;
+            this.emit('close', 'remote');
+          }
+          break;
+        case ChunkType.SessionCloseAck:
+          this.flushControlOnly(now);
+          this.finish(this.state === 'nearclose' ? 'local' : 'remote');
+          return;
+        case ChunkType.ForwardedIHello:
+          this.ctx.forwardedIHello(this, c, now);
+          break;
+        case ChunkType.UserData:
+        case ChunkType.NextUserData:
+        case ChunkType.BufferProbe:
+          break; // handed to the receiving flows below, as one batch
+        default:
+          this.counters.ignoredChunks++;
+      }
+    }
+    if (this.state === 'open' || this.state === 'nearclose' || this.state === 'farclose') this.receive.onPacket(chunks, now);
+    this.scheduler.onPacketProcessed(now);
+    this.flush(now);
+  }
+
+  /**
+   * Builds and hands over packets while there is something to send: control chunks, acks (due, or
+   * piggybacked on anything else going out), then flow data within the congestion window.
+   */
+  flush(now: number): void {
+    if (this.state === 'closed') return;
+    let packets = 0;
+    while (packets < this.options.maxPacketsPerFlush) {
+      const ackDue = this.receive.ackDue(now);
+      const data = this.state !== 'farclose' && this.scheduler.wantsToSend(now);
+      if (!ackDue && !data && this.control.length === 0) break;
+      const b = this.beginPacket(now);
+      while (this.control.length > 0 && b.append(this.control[0]!)) this.control.shift();
+      this.receive.writeAcks(b, now);
+      const r = this.state === 'farclose' ? undefined : this.scheduler.fillPacket(b, now);
+      if (r?.timeCritical) {
+        markTimeCritical(b);
+        this.ctx.timeCritical.onSent(now);
+      }
+      if (b.chunkCount === 0) break;
+      this.sendBuilt(b);
+      packets++;
+      // A packet with no data means data could not go (window, burst): stop once the owed
+      // acks and control chunks are out, or this would spin on ack-only packets.
+      if ((r === undefined || (r.fragments === 0 && r.bufferProbes === 0)) && !this.receive.ackDue(now) && this.control.length === 0) break;
+    }
+    if (packets >= this.options.maxPacketsPerFlush) this.wake();
+    this.reschedule(now);
+  }
+
+  /** For the endpoint: timers of this session are due. */
+  onTimer(now: number): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.state === 'closed') return;
+    if (this.state === 'farclose') {
+      if (now - this.farCloseAt >= this.options.farCloseLingerMs) return this.finish('remote');
+    } else if (this.state === 'nearclose') {
+      if (now - this.closeStartedAt >= this.options.closeTimeoutMs) return this.finish('timeout');
+      if (now - this.lastCloseSentAt >= this.options.closeRetryMs) this.queueCloseRequest(now);
+    } else {
+      if (now - this.lastReceivedAt >= this.options.idleTimeoutMs) return this.abort('timeout');
+      const quietFor = now - this.lastReceivedAt;
+      if (quietFor >= this.options.keepaliveMs && now - this.lastPingSentAt >= this.options.keepaliveMs) {
+        this.sendPing(new Uint8Array(0), now);
+      }
+    }
+    this.receive.onTimeout(now);
+    this.scheduler.onTimeout(now);
+    this.flush(now);
+  }
+
+  // ---- internals ----
+
+  private beginPacket(now: number): PacketBuilder {
+    const fields = this.timestamps.fieldsFor(now);
+    const header: PacketHeader = {
+      timeCritical: false,
+      timeCriticalReverse: this.ctx.timeCritical.shouldReportTcr(this, now),
+      mode: this.role === 'initiator' ? PacketMode.Initiator : PacketMode.Responder,
+      ...fields,
+    };
+    this.writer.pos = 0;
+    this.builder.begin(header, 0);
+    this.pendingTimestampFields = fields;
+    return this.builder;
+  }
+
+  private pendingTimestampFields: { timestamp?: number; timestampEcho?: number } = {};
+
+  private sendBuilt(b: PacketBuilder, to?: SocketAddress): void {
+    this.timestamps.onSent(this.pendingTimestampFields);
+    const bytes = b.bytes();
+    this.counters.packetsOut++;
+    this.counters.bytesOut += bytes.length;
+    this.ctx.transmit(this, bytes, to);
+  }
+
+  /** Sends the queued control chunks now, without data (used on the way to CLOSED). */
+  private flushControlOnly(now: number): void {
+    while (this.control.length > 0) {
+      const b = this.beginPacket(now);
+      while (this.control.length > 0 && b.append(this.control[0]!)) this.control.shift();
+      if (b.chunkCount === 0) {
+        this.control.shift(); // cannot fit even alone: drop it rather than loop
+        continue;
+      }
+      this.sendBuilt(b);
+    }
+  }
+
+  private sendPing(message: Uint8Array, now: number): void {
+    this.lastPingSentAt = now;
+    this.counters.pingsSent++;
+    this.control.push({ type: ChunkType.Ping, message });
+  }
+
+  private queueCloseRequest(now: number): void {
+    this.lastCloseSentAt = now;
+    this.control.push({ type: ChunkType.SessionCloseRequest });
+  }
+
+  private onPingReply(echo: Uint8Array, from: SocketAddress, now: number): void {
+    this.counters.pingRepliesReceived++;
+    const m = this.mobility;
+    if (m && echo.length === m.nonce.length && Buffer.compare(Buffer.from(echo), Buffer.from(m.nonce)) === 0) {
+      // The nonce came back from the new address: it is really the far end there (B.7).
+      if (sameSocketAddress(from, m.address)) {
+        const old = this.farAddress;
+        this.farAddress = m.address;
+        this.mobility = undefined;
+        this.counters.addressChangesApplied++;
+        this.emit('addressChange', old, m.address);
+      }
+      return;
+    }
+    const key = Buffer.from(echo).toString('hex');
+    const p = this.pendingPings.get(key);
+    if (p) {
+      this.pendingPings.delete(key);
+      p.resolve(now - p.sentAt);
+    }
+  }
+
+  /**
+   * RFC 7016 3.5.4.2: an authenticated packet from a new address does not move the session by
+   * itself (an attacker could replay one from elsewhere). Ping the new address with a fresh nonce;
+   * only its echo from that address moves farAddress.
+   */
+  private onNewAddress(from: SocketAddress, now: number): void {
+    this.counters.addressChangesSeen++;
+    if (this.mobility && sameSocketAddress(this.mobility.address, from) && now - this.mobility.sentAt < 1000) return;
+    const nonce = randomBytes(PING_NONCE_BYTES);
+    this.mobility = { address: from, nonce, sentAt: now };
+    const b = this.beginPacket(now);
+    b.append({ type: ChunkType.Ping, message: nonce });
+    this.counters.pingsSent++;
+    this.sendBuilt(b, from);
+  }
+
+  private reschedule(now: number): void {
+    let at = Math.min(this.scheduler.nextTimeout(), this.receive.nextTimeout());
+    if (this.state === 'open') {
+      at = Math.min(at, this.lastReceivedAt + this.options.idleTimeoutMs, Math.max(this.lastReceivedAt, this.lastPingSentAt) + this.options.keepaliveMs);
+    } else if (this.state === 'nearclose') {
+      at = Math.min(at, this.lastCloseSentAt + this.options.closeRetryMs, this.closeStartedAt + this.options.closeTimeoutMs);
+    } else if (this.state === 'farclose') {
+      at = Math.min(at, this.farCloseAt + this.options.farCloseLingerMs);
+    }
+    if (!Number.isFinite(at)) return;
+    at = Math.max(at, now);
+    if (this.timer && this.timerAt <= at) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.ctx.clock.setTimer(at, () => this.onTimer(this.ctx.clock.now()));
+  }
+
+  private finish(reason: SessionCloseReason): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open' || this.state === 'nearclose';
+    this.state = 'closed';
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.receive.close();
+    for (const p of this.pendingPings.values()) p.resolve(Number.NaN);
+    this.pendingPings.clear();
+    this.ctx.closed(this);
+    if (wasOpen) this.emit('close', reason);
+  }
+}

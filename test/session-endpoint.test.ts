@@ -1,0 +1,94 @@
+// Two real endpoints on 127.0.0.1 (port 0): handshake both ways, peer IDs, flows, echo, close.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createHash, randomBytes } from 'node:crypto';
+import { Endpoint } from '../src/session/endpoint.js';
+import { createServerIdentity } from '../src/session/handshake/identity.js';
+import type { Session } from '../src/session/session.js';
+
+const test = suite('endpoint over loopback');
+const LOOP = '127.0.0.1';
+const META = new TextEncoder().encode('test-flow');
+
+function waitFor<T>(fn: (resolve: (v: T) => void) => void, ms = 5000, what = 'event'): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    fn((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
+  });
+}
+
+test('a client opens a session to a server; peer IDs agree on both sides; a message goes each way', async () => {
+  const server = await Endpoint.listen({ host: LOOP, identity: createServerIdentity() });
+  const client = await Endpoint.listen({ host: LOOP });
+  try {
+    const accepted = waitFor<Session>((r) => server.once('session', r), 5000, 'server session');
+    const session = await client.connect({ uri: `rtmfp://${LOOP}:${server.address.port}/app`, addresses: [{ address: LOOP, port: server.address.port }] });
+    const far = await accepted;
+    assert.equal(Buffer.from(session.farPeerId), Buffer.from(server.peerId));
+    assert.equal(Buffer.from(far.farPeerId), Buffer.from(client.peerId));
+    // The peer ID each side reports is SHA-256 of the certificate the other presented.
+    assert.equal(Buffer.from(far.farPeerId), createHash('sha256').update(client.identity.certificate).digest());
+    assert.equal(Buffer.from(session.nonces.near), Buffer.from(far.nonces.far));
+
+    const got = waitFor<Uint8Array>((r) => far.on('message', (_f, m) => r(m.slice())), 5000, 'server message');
+    const flow = session.openFlow(META);
+    const payload = randomBytes(5000);
+    flow.write(payload);
+    assert.equal(Buffer.from(await got), payload);
+
+    // The server answers on a return flow associated with the client's flow (C.5).
+    const back = waitFor<[number | undefined, Uint8Array]>((r) => session.on('message', (f, m) => r([f.associatedFlowId, m.slice()])), 5000, 'reply');
+    const reply = far.openFlow(META, { returnFlowAssociation: flow.flowId });
+    reply.write(Uint8Array.of(1, 2, 3));
+    const [assoc, m] = await back;
+    assert.is(assoc, flow.flowId);
+    assert.equal([...m], [1, 2, 3]);
+
+    const rtt = await session.ping();
+    assert.ok(rtt >= 0 && rtt < 1000, `rtt ${rtt}`);
+    assert.ok(client.counters.datagramsOut > 0 && server.counters.datagramsIn > 0);
+
+    // Orderly close: Close Request, Close Ack, both sides forget the session.
+    const serverClosed = waitFor<string>((r) => far.once('close', r), 5000, 'server close');
+    const clientClosed = waitFor<string>((r) => session.once('close', r), 5000, 'client close');
+    session.close();
+    assert.is(await serverClosed, 'remote');
+    assert.is(await clientClosed, 'local');
+    assert.is(client.sessionCount, 0);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
+test('peer to peer: two Flash-style endpoints connect by peer ID', async () => {
+  const a = await Endpoint.listen({ host: LOOP });
+  const b = await Endpoint.listen({ host: LOOP });
+  try {
+    const s = await a.connect({ peerId: b.peerId, addresses: [{ address: LOOP, port: b.address.port }] });
+    assert.equal(Buffer.from(s.farPeerId), Buffer.from(b.peerId));
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('connect to nothing fails with a typed error', async () => {
+  const silent = await Endpoint.listen({ host: LOOP });
+  const port = silent.address.port;
+  await silent.close();
+  const client = await Endpoint.listen({ host: LOOP, handshake: { attemptTimeoutMs: 1500 } });
+  try {
+    await client.connect({ uri: 'rtmfp://x/app', addresses: [{ address: LOOP, port }] });
+    assert.unreachable('connected to nothing');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_SESSION_OPEN_FAILED');
+  } finally {
+    await client.close();
+  }
+});
+
+test.run();
