@@ -138,6 +138,24 @@ export class ValueGenerator {
     return new Date(this.rnd() < 0.1 ? NaN : Math.floor((this.rnd() - 0.3) * 4e12));
   }
 
+  /** An array of 0-4 items (added to `pool` before its items, so they can refer to it). */
+  private array(pool: object[], item: () => AmfValue): AmfValue[] {
+    const a: AmfValue[] = [];
+    pool.push(a);
+    const n = this.int(5);
+    for (let i = 0; i < n; i++) a.push(item());
+    return a;
+  }
+
+  /** An anonymous object of 0-4 members (added to `pool` before its members). */
+  private object(pool: object[], member: () => AmfValue): AmfObject {
+    const o: AmfObject = {};
+    pool.push(o);
+    const n = this.int(5);
+    for (let i = 0; i < n; i++) put(o, this.key(), member());
+    return o;
+  }
+
   /**
    * A random AMF3 value. `pool` holds objects already created in this encoding scope
    * (including unfinished ancestors), so picking from it makes shared references and cycles.
@@ -153,20 +171,10 @@ export class ValueGenerator {
       case 4: { const d = this.date(); pool.push(d); return d; }
       case 5: { const b = this.bytes(); pool.push(b); return b; }
       case 6: { const x = this.rnd() < 0.5 ? new AmfXml(this.string()) : new AmfXmlDocument(this.string()); pool.push(x); return x; }
-      case 7: case 8: {
-        const a: AmfValue[] = [];
-        pool.push(a);
-        const n = this.int(5);
-        for (let i = 0; i < n; i++) a.push(this.amf3(depth - 1, pool));
-        return a;
-      }
-      case 9: case 10: {
-        const o: AmfObject = {};
-        pool.push(o);
-        const n = this.int(5);
-        for (let i = 0; i < n; i++) put(o, this.key(), this.amf3(depth - 1, pool));
-        return o;
-      }
+      case 7: case 8:
+        return this.array(pool, () => this.amf3(depth - 1, pool));
+      case 9: case 10:
+        return this.object(pool, () => this.amf3(depth - 1, pool));
       case 11: case 12: {
         const dynamic = this.rnd() < 0.5;
         const sealed: string[] = [];
@@ -246,20 +254,10 @@ export class ValueGenerator {
       case 3: return this.pick([null, undefined]);
       case 4: return this.rnd() < 0.7 ? this.date() : new AmfDate(this.int(1e12), this.int(0x10000) - 0x8000 || 1);
       case 5: return new AmfXmlDocument(this.string());
-      case 6: case 7: {
-        const a: AmfValue[] = [];
-        pool.push(a);
-        const n = this.int(5);
-        for (let i = 0; i < n; i++) a.push(this.amf0(depth - 1, pool));
-        return a;
-      }
-      case 8: case 9: {
-        const o: AmfObject = {};
-        pool.push(o);
-        const n = this.int(5);
-        for (let i = 0; i < n; i++) put(o, this.key(), this.amf0(depth - 1, pool));
-        return o;
-      }
+      case 6: case 7:
+        return this.array(pool, () => this.amf0(depth - 1, pool));
+      case 8: case 9:
+        return this.object(pool, () => this.amf0(depth - 1, pool));
       case 10: {
         const e = new AmfEcmaArray({}, undefined);
         pool.push(e);

@@ -1,5 +1,5 @@
 import type { ArrayPlacer } from '../array-placement.js';
-import { WindowError, WindowErrorCode, type WindowArrayName, type WindowArrays, type WindowConfig } from './types.js';
+import { WindowError, WindowErrorCode, type RoundOutcome, type WindowArrayName, type WindowArrays, type WindowConfig } from './types.js';
 
 // What the reference and WASM windows share in construction and argument checks. Not
 // re-exported: the public surface is the FragmentWindow interface in types.ts.
@@ -35,4 +35,9 @@ export function checkBatchCount(count: number, maxBatch: number, what: 'arrival'
   if (!Number.isInteger(count) || count < 0 || count > maxBatch) {
     throw new WindowError(WindowErrorCode.BatchLimit, `${what} batch of ${count} exceeds ${maxBatch}`);
   }
+}
+
+/** The outcome object a window reuses for every round, before the first round. */
+export function emptyRoundOutcome(): RoundOutcome {
+  return { pullCount: 0, maskCount: 0, announce: false, announceLastId: -1, announceLength: 0, announceTarget: -1 };
 }

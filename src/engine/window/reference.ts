@@ -10,7 +10,7 @@ import {
   type WindowConfig,
   type WindowStats,
 } from './types.js';
-import { checkBatchCount, placeWindowArrays } from './common.js';
+import { checkBatchCount, emptyRoundOutcome, placeWindowArrays } from './common.js';
 
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
@@ -94,14 +94,7 @@ export class ReferenceFragmentWindow implements FragmentWindow {
   private missed = 0;
   private rejected = 0;
 
-  private readonly outcome: RoundOutcome = {
-    pullCount: 0,
-    maskCount: 0,
-    announce: false,
-    announceLastId: -1,
-    announceLength: 0,
-    announceTarget: -1,
-  };
+  private readonly outcome: RoundOutcome = emptyRoundOutcome();
 
   constructor(config: Partial<WindowConfig> = {}) {
     const c = resolveWindowConfig(config);

@@ -10,7 +10,7 @@ import {
   type WindowConfig,
   type WindowStats,
 } from './types.js';
-import { checkBatchCount, placeWindowArrays } from './common.js';
+import { checkBatchCount, emptyRoundOutcome, placeWindowArrays } from './common.js';
 
 /** Exports of build/wasm/window.wasm (assembly/window/index.ts). */
 interface WindowExports extends Record<string, unknown> {
@@ -73,7 +73,7 @@ export interface WasmFragmentWindow extends Readonly<WindowArrays> {}
 /**
  * The fragment window in WebAssembly. Each instance has its own module instance and linear
  * memory, laid out once by `init` (memory never grows afterwards, so the typed-array views
- * below stay valid for the life of the object).
+ * stay valid for the life of the object).
  */
 export class WasmFragmentWindow implements FragmentWindow {
   readonly kind = 'wasm' as const;
@@ -83,14 +83,7 @@ export class WasmFragmentWindow implements FragmentWindow {
   private readonly outcomeArea: Float64Array;
   private readonly statsArea: Float64Array;
   private readonly infoArea: Float64Array;
-  private readonly outcome: RoundOutcome = {
-    pullCount: 0,
-    maskCount: 0,
-    announce: false,
-    announceLastId: -1,
-    announceLength: 0,
-    announceTarget: -1,
-  };
+  private readonly outcome: RoundOutcome = emptyRoundOutcome();
 
   constructor(config: Partial<WindowConfig> = {}, options: { debug?: boolean } = {}) {
     const c = resolveWindowConfig(config);
