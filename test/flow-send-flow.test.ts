@@ -259,15 +259,19 @@ fin('a flow that never wrote completes on close', () => {
 
 const fc = suite('SendFlow flow control and exceptions');
 
-fc('send buffer cap refuses with BufferFull, then signals writable', () => {
+fc('send buffer cap (high-water mark): writes are taken below the cap, refused at or above it, then writable', () => {
   const { flow, log } = make({ bufferCapacity: 1000 });
   flow.write(new Uint8Array(600));
-  assert.throws(() => flow.write(new Uint8Array(600)), (e: unknown) => e instanceof SendFlowError && e.code === 'ERR_FLOW_BUFFER_FULL');
+  assert.ok(flow.writable); // 600 < 1000: writable and write agree
+  flow.write(new Uint8Array(600)); // taken: the buffer may overshoot the cap by one message
+  assert.not.ok(flow.writable);
+  assert.throws(() => flow.write(new Uint8Array(1)), (e: unknown) => e instanceof SendFlowError && e.code === 'ERR_FLOW_BUFFER_FULL');
   sendOne(flow, 0, 1);
   assert.is(log.writable, 0);
-  flow.onAck(ackRanges(2, 1), 10);
+  flow.onAck(ackRanges(2, 1), 10); // the first message is acked: 600 buffered, below the cap
   assert.is(log.writable, 1);
-  flow.write(new Uint8Array(5000)); // alone larger than the cap: taken when nothing is buffered
+  assert.ok(flow.writable);
+  flow.write(new Uint8Array(5000)); // larger than the cap: still taken below the mark
   assert.not.ok(flow.writable);
 });
 

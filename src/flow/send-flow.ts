@@ -274,10 +274,11 @@ export class SendFlow implements FragmentOwner {
   }
 
   /**
-   * Queues a message. Refuses with SendFlowError(BufferFull) when buffered bytes plus this
-   * message exceed the cap (a message alone larger than the cap is taken when nothing is
-   * buffered); the listener's writable() follows when there is room. `lifetimeMs`: abandon the
-   * message if not fully acked that long after now.
+   * Queues a message. High-water-mark rule (as node streams): a write is taken while buffered
+   * bytes are below the cap, so `writable` and `write` always agree and memory stays bounded by
+   * the cap plus one message; at or above the cap it is refused with SendFlowError(BufferFull)
+   * and the listener's writable() follows when there is room. `lifetimeMs`: abandon the message
+   * if not fully acked that long after now.
    */
   write(message: Uint8Array, options: { lifetimeMs?: number } = {}): SendMessageHandle {
     if (this.state !== 'open') throw new SendFlowError(SendFlowErrorCode.Closed, `flow ${this.flowId} is ${this.state}`);
@@ -288,7 +289,7 @@ export class SendFlow implements FragmentOwner {
     if (lifetime !== undefined && !(lifetime >= 0)) {
       throw new SendFlowError(SendFlowErrorCode.Argument, `lifetime ${lifetime} is not a non-negative number`);
     }
-    if (this.bufferedBytes > 0 && this.bufferedBytes + message.length > this.bufferCapacity) {
+    if (this.bufferedBytes >= this.bufferCapacity) {
       this.wantWritable = true;
       throw new SendFlowError(
         SendFlowErrorCode.BufferFull,

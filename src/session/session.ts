@@ -54,7 +54,11 @@ export interface SessionOptions {
   maxPacketsPerFlush?: number;
   /** Options for the receiving flows (reassembler kind and caps, flow limits, ack policy). */
   receive?: Omit<ReceiveFlowsOptions, 'handler' | 'isSendFlowOpen'>;
-  /** Send-side buffer per flow in bytes (SendFlow bufferCapacity). */
+  /**
+   * Send-side buffer per flow in bytes (a cap on queued message bytes, not an allocation).
+   * Default 2 MiB: it must stay well above the congestion window, or the flow idles one delayed
+   * ack (200 ms) per buffer's worth whenever the last packet of a burst is odd.
+   */
   sendBufferBytes?: number;
   /** Decide on each new incoming flow (default: accept). */
   acceptFlow?: (flow: ReceiveFlowInfo) => FlowDecision;
@@ -114,9 +118,22 @@ export class OutgoingFlow extends EventEmitter<{
     return this.flow.flowId;
   }
 
-  /** Whether write() would take another message now. */
+  /** Set when a caller saw the flow full; 'writable' fires once room comes back. */
+  waitingForRoom = false;
+
+  /** Whether write() would take another message now (false arms one 'writable' event). */
   get writable(): boolean {
-    return this.flow.writable;
+    const w = this.flow.writable;
+    if (!w) this.waitingForRoom = true;
+    return w;
+  }
+
+  /** Called when buffered messages leave the buffer (delivered or abandoned). */
+  roomMayHaveFreed(): void {
+    if (this.waitingForRoom && this.flow.writable) {
+      this.waitingForRoom = false;
+      callApplication(() => this.emit('writable'));
+    }
   }
 
   /**
@@ -138,6 +155,23 @@ export class OutgoingFlow extends EventEmitter<{
 }
 
 const PING_NONCE_BYTES = 8;
+
+/**
+ * Runs an application callback from inside protocol processing. An exception from it must not
+ * unwind through half-updated session state (the transport would swallow it and the session would
+ * stall), so it is rethrown on its own: it still surfaces as an uncaught exception, as a throw in
+ * any node event listener does.
+ */
+function callApplication(fn: () => void): void {
+  try {
+    fn();
+  } catch (e) {
+    queueMicrotask(() => {
+      throw e;
+    });
+  }
+}
+export const DEFAULT_SESSION_SEND_BUFFER = 2 * 1024 * 1024;
 
 export class Session extends EventEmitter<SessionEvents> {
   readonly role: 'initiator' | 'responder';
@@ -215,7 +249,7 @@ export class Session extends EventEmitter<SessionEvents> {
       farCloseLingerMs: options.farCloseLingerMs ?? 19_000,
       maxPacketLength: options.maxPacketLength ?? 1192,
       maxPacketsPerFlush: options.maxPacketsPerFlush ?? 64,
-      sendBufferBytes: options.sendBufferBytes,
+      sendBufferBytes: options.sendBufferBytes ?? DEFAULT_SESSION_SEND_BUFFER,
       acceptFlow: options.acceptFlow,
     };
     const now = ctx.clock.now();
@@ -234,9 +268,9 @@ export class Session extends EventEmitter<SessionEvents> {
           if (d !== false && !(typeof d === 'object' && d.accept === false)) queueMicrotask(() => this.emit('flow', f));
           return d;
         },
-        onMessage: (f, m) => this.emit('message', f, m),
-        onAbandoned: (f, first, last) => this.emit('abandoned', f, first, last),
-        onComplete: (f) => this.emit('flowComplete', f),
+        onMessage: (f, m) => callApplication(() => this.emit('message', f, m)),
+        onAbandoned: (f, first, last) => callApplication(() => this.emit('abandoned', f, first, last)),
+        onComplete: (f) => callApplication(() => this.emit('flowComplete', f)),
       },
     });
     // Room for the packet plus the envelope's prefix and padding (the endpoint copies it out).
@@ -263,12 +297,21 @@ export class Session extends EventEmitter<SessionEvents> {
     const flowId = this.nextFlowId++;
     let outgoing: OutgoingFlow | undefined;
     const listener: SendFlowListener = {
-      writable: () => outgoing?.emit('writable'),
-      delivered: (m) => outgoing?.emit('delivered', m),
-      abandoned: (m) => outgoing?.emit('abandoned', m),
-      exception: (code) => outgoing?.emit('exception', code),
+      writable: () => {
+        if (outgoing) outgoing.waitingForRoom = true;
+        outgoing?.roomMayHaveFreed();
+      },
+      delivered: (m) => {
+        callApplication(() => outgoing?.emit('delivered', m));
+        outgoing?.roomMayHaveFreed();
+      },
+      abandoned: (m) => {
+        callApplication(() => outgoing?.emit('abandoned', m));
+        outgoing?.roomMayHaveFreed();
+      },
+      exception: (code) => callApplication(() => outgoing?.emit('exception', code)),
       complete: () => {
-        outgoing?.emit('complete');
+        callApplication(() => outgoing?.emit('complete'));
         this.scheduler.removeFlow(flow);
         this.outgoing.delete(flowId);
       },
@@ -381,7 +424,7 @@ export class Session extends EventEmitter<SessionEvents> {
           if (this.state === 'open' || this.state === 'nearclose') {
             this.state = 'farclose';
             this.farCloseAt = now;
-            this.emit('close', 'remote');
+            callApplication(() => this.emit('close', 'remote'));
           }
           break;
         case ChunkType.SessionCloseAck:
@@ -516,7 +559,7 @@ export class Session extends EventEmitter<SessionEvents> {
         this.farAddress = m.address;
         this.mobility = undefined;
         this.counters.addressChangesApplied++;
-        this.emit('addressChange', old, m.address);
+        callApplication(() => this.emit('addressChange', old, m.address));
       }
       return;
     }
@@ -571,6 +614,6 @@ export class Session extends EventEmitter<SessionEvents> {
     for (const p of this.pendingPings.values()) p.resolve(Number.NaN);
     this.pendingPings.clear();
     this.ctx.closed(this);
-    if (wasOpen) this.emit('close', reason);
+    if (wasOpen) callApplication(() => this.emit('close', reason));
   }
 }
