@@ -234,12 +234,20 @@ export class FlowScheduler {
     let lostBytes = 0;
     let anyLoss = false;
     let anyNacks = false;
+    // Time-based loss (in the manner of RACK, RFC 8985 section 6): a fragment sent in an earlier
+    // packet than one now acked, and older than the smoothed RTT plus a reordering allowance, is
+    // lost without waiting for three nacks. With a small window there are rarely three later
+    // acks, and every such loss would otherwise cost an ERTO (250 ms at least). The allowance
+    // (a quarter RTT, at least 1 ms) keeps ordinary reordering from counting as loss.
+    const srtt = this.rtt.srtt;
+    const lostBefore = srtt === undefined ? -Infinity : now - (srtt * 1.25 + Math.max(1, srtt / 4));
     for (let f = this.outstanding.head; f; ) {
       const next = f.next;
       if (f.tsn > this.maxTsnAcked) break;
       f.nackCount++;
       if (!f.sentAbandoned) anyNacks = true;
-      if (f.nackCount >= NACKS_FOR_LOSS) {
+      const timeLost = f.tsn < this.maxTsnAcked && f.sentAt <= lostBefore;
+      if (f.nackCount >= NACKS_FOR_LOSS || timeLost) {
         if (!f.sentAbandoned) anyLoss = true;
         lostBytes += f.transmitSize;
         this.outstanding.remove(f);
