@@ -41,6 +41,10 @@ export class HandshakeCounters {
   rhellosResent = 0;
   rikeyingsResent = 0;
   cookieChangesSent = 0;
+  /** Introductions (B.5): Forwarded IHellos sent on a target's session. */
+  introductions = 0;
+  /** Redirects sent to initiators of introductions (B.5). */
+  redirectsSent = 0;
 
   constructor() {
     this.drops = Object.fromEntries(Object.values(HandshakeDrop).map((k) => [k, 0])) as Record<HandshakeDrop, number>;

@@ -161,6 +161,8 @@ export class Handshake {
         this.counters.drops[HandshakeDrop.amplification]++;
         continue;
       }
+      if (a.kind === 'sendStartup') this.counters.redirectsSent++;
+      else if (a.kind === 'sendOnSession') this.counters.introductions++;
       out.push(a);
     }
     return out;
