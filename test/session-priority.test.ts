@@ -103,8 +103,10 @@ test('Immediate flow latency stays far below the loaded Routine flow and never a
     });
 
     const bulk = session.openFlow(enc.encode('bulk'), { priority: Priority.Routine });
-    const tc = session.openFlow(enc.encode('tc'), { priority: Priority.Immediate });
+    // The light Routine flow is opened before the time-critical one: within one level the
+    // scheduler's round robin would serve it first, so only priority puts the TC probe ahead.
     const separate = session.openFlow(enc.encode('routine'), { priority: Priority.Routine });
+    const tc = session.openFlow(enc.encode('tc'), { priority: Priority.Immediate });
 
     // The bulk flow keeps a standing backlog of BULK_BACKLOG bytes, refilled as messages are
     // acked: it always has data to send, and its buffer (2 MiB cap) always has room for a probe.
@@ -180,16 +182,17 @@ test('Immediate flow latency stays far below the loaded Routine flow and never a
     // Written in the same tick, the time-critical probe is scheduled first (same packet or an
     // earlier one), so it is never later than the light Routine probe by more than timer noise.
     assert.ok(tcS.p50 <= sepS.p50 + 1 && tcS.p95 <= sepS.p95 + 2, `tc ${show(tcS)} vs separate routine ${show(sepS)}`);
-    // Priority itself: on odd ticks the Routine probe is written first, yet the time-critical one
-    // is delivered first (it goes in the packet ahead of Routine data). Only a relay tail drop of
-    // the time-critical probe's packet (about 2% of packets) may reverse one.
+    // Priority itself: the time-critical probe is delivered ahead of its Routine twin of the same
+    // tick (it goes in the packet ahead of any Routine data), whichever was written first and
+    // although round robin alone would favour the Routine flow (opened first). Only a relay tail
+    // drop of the time-critical probe's packet (about 2% of packets) may reverse one.
     const tcFirst = (parity: number): number => {
       let n = 0;
       for (let i = parity; i < PROBES_PER_FLOW; i += 2) if (order.tc.get(i)! < order.separate.get(i)!) n++;
       return n / Math.ceil((PROBES_PER_FLOW - parity) / 2);
     };
     console.log(`  time-critical probe delivered before its Routine twin: ${(tcFirst(0) * 100).toFixed(0)}% when written first, ${(tcFirst(1) * 100).toFixed(0)}% when written second`);
-    assert.ok(tcFirst(1) >= 0.9, `tc delivered first on only ${(tcFirst(1) * 100).toFixed(0)}% of ticks where it was written second`);
+    assert.ok(tcFirst(0) >= 0.9 && tcFirst(1) >= 0.9, `tc delivered first on ${(tcFirst(0) * 100).toFixed(0)}% / ${(tcFirst(1) * 100).toFixed(0)}% of ticks`);
     // Absolute bound. What no sender priority avoids: the relay queue (QUEUE_PACKETS full-size
     // datagrams, about 10 ms) plus waiting for the congestion window to open (acks come back
     // after that queue, so about one queue time again), plus timer and event-loop slack on a
