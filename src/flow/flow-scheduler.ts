@@ -58,6 +58,8 @@ export class FlowScheduler {
   private maxTsnAcked = 0;
   /** ERTO deadline: re-armed whenever data is sent or acks arrive (rtmfp-cpp). */
   private ertoDeadline = Infinity;
+  /** Tail loss probe deadline (RFC 8985 section 7): one probe per flight, Infinity when none. */
+  private probeDeadline = Infinity;
   // Per incoming packet.
   private packetHadAcks = false;
   private packetPreAck = 0;
@@ -67,6 +69,8 @@ export class FlowScheduler {
   nackLosses = 0;
   /** Fragments declared lost by ERTO. */
   timeoutLosses = 0;
+  /** Tail loss probes sent (the newest fragment in flight resent to draw an ack). */
+  tailProbes = 0;
   /** Packets filled with data. */
   dataPackets = 0;
 
@@ -194,6 +198,7 @@ export class FlowScheduler {
       this.dataPackets++;
       cc.onDataSent(sent, now, report.timeCritical);
       this.ertoDeadline = now + this.rtt.erto;
+      this.armProbe(now);
     }
     return report;
   }
@@ -268,17 +273,39 @@ export class FlowScheduler {
       now,
     );
     this.ertoDeadline = now + this.rtt.erto;
+    this.armProbe(now);
+  }
+
+  /**
+   * Tail loss probe (RFC 8985 section 7): when the last fragments of a flight are lost there is no
+   * later ack to reveal it, and only ERTO (250 ms or more, backing off) would. After about two
+   * smoothed RTTs without an ack, the newest fragment in flight is resent; its ack lets the
+   * time-based rule find the real losses. No congestion response: a probe is not a loss signal.
+   */
+  private armProbe(now: number): void {
+    const srtt = this.rtt.srtt;
+    this.probeDeadline = this.outstanding.count > 0 && srtt !== undefined ? now + Math.max(2 * srtt, 10) : Infinity;
   }
 
   /** The earliest of ERTO, burst pacing and the flows' lifetime / persist deadlines. */
   nextTimeout(): number {
-    let t = Math.min(this.ertoDeadline, this.congestion.nextTimeout());
+    let t = Math.min(this.ertoDeadline, this.probeDeadline, this.congestion.nextTimeout());
     for (const f of this.flows.values()) t = Math.min(t, f.nextTimeout());
     return t;
   }
 
   onTimeout(now: number): void {
+    if (now >= this.probeDeadline && now < this.ertoDeadline) {
+      this.probeDeadline = Infinity;
+      const f = this.outstanding.tail;
+      if (f) {
+        this.outstanding.remove(f);
+        f.owner.onFragmentLost(f);
+        this.tailProbes++;
+      }
+    }
     if (now >= this.ertoDeadline) {
+      this.probeDeadline = Infinity;
       this.ertoDeadline = Infinity;
       const anything = this.outstanding.count > 0;
       if (anything) {
