@@ -49,6 +49,12 @@ test('a client opens a session to a server; peer IDs agree on both sides; a mess
 
     const rtt = await session.ping();
     assert.ok(rtt >= 0 && rtt < 1000, `rtt ${rtt}`);
+    // Observability: the snapshot reflects what just happened.
+    const st = session.stats();
+    assert.is(st.state, 'open');
+    assert.ok(st.packetsOut >= 6 && st.packetsIn >= 3, JSON.stringify(st));
+    assert.ok(st.srttMs !== undefined && st.srttMs >= 0 && st.srttMs < 1000);
+    assert.ok(st.cwndBytes >= 2 * 1153 && st.pingRepliesReceived >= 1 && st.sendFlows === 1 && st.receiveFlows === 1);
     assert.ok(client.counters.datagramsOut > 0 && server.counters.datagramsIn > 0);
 
     // Orderly close: Close Request, Close Ack, both sides forget the session.

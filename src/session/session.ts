@@ -83,6 +83,26 @@ export interface SessionCounters {
   ignoredChunks: number;
 }
 
+export interface SessionStats extends SessionCounters {
+  state: SessionState;
+  /** Smoothed RTT, undefined before the first sample. */
+  srttMs: number | undefined;
+  ertoMs: number;
+  cwndBytes: number;
+  bytesInFlight: number;
+  /** Fragments declared lost (by nacks, time or ERTO) and so sent again. */
+  retransmittedFragments: number;
+  lossesByNack: number;
+  lossesByTimeout: number;
+  tailProbes: number;
+  congestionTimeouts: number;
+  sendFlows: number;
+  receiveFlows: number;
+  receivedDuplicates: number;
+  /** Received fragments refused (caps, window, invalid): not acked, the sender repeats them. */
+  receiveRefused: number;
+}
+
 export interface SessionEvents {
   /** A new incoming flow was accepted. */
   flow: [flow: ReceiveFlowInfo];
@@ -280,6 +300,29 @@ export class Session extends EventEmitter<SessionEvents> {
 
   get open(): boolean {
     return this.state === 'open';
+  }
+
+  /** A snapshot for monitoring: traffic, RTT, congestion window, retransmissions, flows. */
+  stats(): SessionStats {
+    const sch = this.scheduler;
+    const rx = this.receive.stats;
+    return {
+      ...this.counters,
+      state: this.state,
+      srttMs: this.rtt.srtt,
+      ertoMs: this.rtt.erto,
+      cwndBytes: this.congestion.cwnd,
+      bytesInFlight: sch.bytesInFlight,
+      retransmittedFragments: sch.nackLosses + sch.timeoutLosses,
+      lossesByNack: sch.nackLosses,
+      lossesByTimeout: sch.timeoutLosses,
+      tailProbes: sch.tailProbes,
+      congestionTimeouts: this.congestion.timeouts,
+      sendFlows: sch.flowCount,
+      receiveFlows: rx.openFlows,
+      receivedDuplicates: rx.duplicates,
+      receiveRefused: rx.refusedCapacity + rx.refusedWindow + rx.refusedMessageLimit + rx.refusedSessionCap + rx.invalid,
+    };
   }
 
   /** Near and far session nonces (RFC 7425 4.6.5): bind application tokens to this session. */
