@@ -7,3 +7,5 @@ export * from './wire/amf/index.js';
 export * from './wire/flash/index.js';
 export * from './crypto/index.js';
 export * from './engine/index.js';
+export * from './flow/index.js';
+export * from './session/index.js';

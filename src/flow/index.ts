@@ -4,4 +4,7 @@ export * from './send-buffer.js';
 export * from './send-flow.js';
 export * from './flow-scheduler.js';
 
-// --- receive side: the receive-flow helper's exports go below (coordinator adds them) ---
+// The receiving side (RFC 7016 section 3.6.3) and its ack rules.
+export * from './ack-policy.js';
+export * from './receive-flow.js';
+export * from './receive-flows.js';
