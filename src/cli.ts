@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npx rtmfp-server`: the RTMFP server. The server itself is built by a later capability; until
-// then this entry point says so plainly and reports what the engine has ready on this machine.
+// `npx rtmfp-server`: the RTMFP server. The Flash application layer (NetConnection, NetStream,
+// RtmfpServer) is a later capability; until it lands this entry point says so plainly.
 import { VERSION } from './index.js';
 
 console.log(`rtmfp-engine ${VERSION}`);
-console.log('The RTMFP server (sessions, NetConnection, relay) is not built yet: this release has the');
-console.log('wire codecs, Flash-profile crypto and the WASM / node:crypto hot paths. See README.md.');
+console.log('Built: wire codecs, Flash-profile crypto, the WASM / node:crypto hot paths, and RFC 7016 sessions');
+console.log('and flows over UDP (Endpoint, Session). Not built yet: the Flash server (RtmfpServer,');
+console.log('NetConnection, NetStream), so there is no server to start. See README.md.');
