@@ -247,6 +247,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private timer: TimerHandle | undefined;
   private timerAt = Infinity;
   private flushScheduled = false;
+  /** Accepted incoming flows whose 'flow' event is still due. */
+  private readonly unannouncedFlows = new Set<ReceiveFlowInfo>();
   private readonly pendingPings = new Map<string, { resolve: (rttMs: number) => void; sentAt: number }>();
   /** A candidate new far address and the nonce that must come back from it (B.7). */
   private mobility: { address: SocketAddress; nonce: Uint8Array; sentAt: number } | undefined;
@@ -285,12 +287,17 @@ export class Session extends EventEmitter<SessionEvents> {
       handler: {
         onFlow: (f) => {
           const d = this.options.acceptFlow ? this.options.acceptFlow(f) : true;
-          if (d !== false && !(typeof d === 'object' && d.accept === false)) queueMicrotask(() => this.emit('flow', f));
+          if (d !== false && !(typeof d === 'object' && d.accept === false)) {
+            // Deferred, but never after the flow's first message: one packet can open a flow and
+            // complete messages on it (seen with rtmfp-cpp's fcclient).
+            this.unannouncedFlows.add(f);
+            queueMicrotask(() => this.announceFlow(f));
+          }
           return d;
         },
-        onMessage: (f, m) => callApplication(() => this.emit('message', f, m)),
-        onAbandoned: (f, first, last) => callApplication(() => this.emit('abandoned', f, first, last)),
-        onComplete: (f) => callApplication(() => this.emit('flowComplete', f)),
+        onMessage: (f, m) => (this.announceFlow(f), callApplication(() => this.emit('message', f, m))),
+        onAbandoned: (f, first, last) => (this.announceFlow(f), callApplication(() => this.emit('abandoned', f, first, last))),
+        onComplete: (f) => (this.announceFlow(f), callApplication(() => this.emit('flowComplete', f))),
       },
     });
     // Room for the packet plus the envelope's prefix and padding (the endpoint copies it out).
@@ -382,13 +389,28 @@ export class Session extends EventEmitter<SessionEvents> {
     return ok;
   }
 
-  /** Sends a Ping and resolves with the round-trip time when its reply comes back. */
-  ping(): Promise<number> {
+  /**
+   * Sends a Ping and resolves with the round-trip time when its reply comes back. Rejects with
+   * ERR_PING_TIMEOUT when none comes within `timeoutMs` (a lost ping or reply is never retried),
+   * and with ERR_SESSION_CLOSED if the session closes first.
+   */
+  ping(timeoutMs = 5000): Promise<number> {
     if (this.state !== 'open') return Promise.reject(new RtmfpError('ERR_SESSION_CLOSED', 'session is not open'));
     const message = randomBytes(PING_NONCE_BYTES);
+    const key = Buffer.from(message).toString('hex');
     const now = this.ctx.clock.now();
-    return new Promise<number>((resolve) => {
-      this.pendingPings.set(Buffer.from(message).toString('hex'), { resolve, sentAt: now });
+    return new Promise<number>((resolve, reject) => {
+      const timer = this.ctx.clock.setTimer(now + timeoutMs, () => {
+        if (this.pendingPings.delete(key)) reject(new RtmfpError('ERR_PING_TIMEOUT', `no Ping Reply within ${timeoutMs} ms`));
+      });
+      this.pendingPings.set(key, {
+        resolve: (rtt) => {
+          timer.cancel();
+          if (Number.isNaN(rtt)) reject(new RtmfpError('ERR_SESSION_CLOSED', 'session closed before the Ping Reply'));
+          else resolve(rtt);
+        },
+        sentAt: now,
+      });
       this.sendPing(message, now);
       this.flush(now);
     });
@@ -543,6 +565,11 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   // ---- internals ----
+
+  /** Emits 'flow' for `f` once, before anything else about it. */
+  private announceFlow(f: ReceiveFlowInfo): void {
+    if (this.unannouncedFlows.delete(f)) callApplication(() => this.emit('flow', f));
+  }
 
   private beginPacket(now: number): PacketBuilder {
     const fields = this.timestamps.fieldsFor(now);
