@@ -70,6 +70,30 @@ test('a client opens a session to a server; peer IDs agree on both sides; a mess
   }
 });
 
+test("'flow' comes before the flow's first message, even when one packet opens the flow and completes it", async () => {
+  const server = await Endpoint.listen({ host: LOOP, identity: createServerIdentity() });
+  const client = await Endpoint.listen({ host: LOOP });
+  try {
+    const accepted = waitFor<Session>((r) => server.once('session', r), 5000, 'server session');
+    const session = await client.connect({ uri: 'rtmfp://x/app', addresses: [{ address: LOOP, port: server.address.port }] });
+    const far = await accepted;
+    const order: string[] = [];
+    far.on('flow', () => order.push('flow'));
+    far.on('message', () => order.push('message'));
+    const complete = waitFor<void>((r) => far.on('flowComplete', () => r()), 5000, 'flow complete');
+    const flow = session.openFlow(META);
+    flow.write(Uint8Array.of(7)); // one fragment, and FIN right behind it: a single packet
+    flow.close();
+    await complete;
+    assert.ok(order.length >= 2, order.join(','));
+    assert.is(order[0], 'flow');
+    assert.is(order.filter((e) => e === 'flow').length, 1);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 test('peer to peer: two Flash-style endpoints connect by peer ID', async () => {
   const a = await Endpoint.listen({ host: LOOP });
   const b = await Endpoint.listen({ host: LOOP });
