@@ -106,6 +106,30 @@ test('peer to peer: two Flash-style endpoints connect by peer ID', async () => {
   }
 });
 
+test('IPv6: a session over ::1 (skipped with a reason where IPv6 loopback is unavailable)', async () => {
+  let server: Endpoint;
+  try {
+    server = await Endpoint.listen({ host: '::1', family: 6, identity: createServerIdentity() });
+  } catch (e) {
+    console.log(`  skipped: no IPv6 loopback here (${(e as Error).message})`);
+    return;
+  }
+  const client = await Endpoint.listen({ host: '::1', family: 6 });
+  try {
+    const accepted = waitFor<Session>((r) => server.once('session', r), 5000, 'server session');
+    const session = await client.connect({ uri: 'rtmfp://[::1]/app', addresses: [{ address: '::1', port: server.address.port }] });
+    const far = await accepted;
+    assert.is(session.farAddress.family, 6);
+    assert.is(far.farAddress.family, 6);
+    const got = waitFor<Uint8Array>((r) => far.on('message', (_f, m) => r(m.slice())), 5000, 'message');
+    session.openFlow(META).write(Uint8Array.of(6, 6, 6));
+    assert.equal([...(await got)], [6, 6, 6]);
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 test('connect to nothing fails with a typed error', async () => {
   const silent = await Endpoint.listen({ host: LOOP });
   const port = silent.address.port;

@@ -11,6 +11,8 @@ import { SystemClock, type Clock, type TimerHandle } from './clock.js';
 import { Session, type SessionOptions } from './session.js';
 import { EndpointTimeCritical } from './congestion.js';
 import { Handshake, type HandshakeOptions } from './handshake/handshake.js';
+import { LoadBalancer } from './handshake/introduction.js';
+import { startupDatagramLength } from './handshake/amplification.js';
 import { createFlashIdentity, type Identity } from './handshake/identity.js';
 import type { EstablishedSession, HandshakeAction, KnownSession, SessionDirectory, StartupChunk } from './handshake/actions.js';
 import { KeyTable } from '../engine/key-table.js';
@@ -33,8 +35,10 @@ import { decodePacket, PacketBuilder } from '../wire/packet.js';
 import { ByteWriter } from '../wire/writer.js';
 import { PacketMode, chunkAllowedInMode } from '../wire/chunk-type.js';
 import { socketAddressFromEndpoint, socketAddressToEndpoint, type SocketAddress } from '../wire/address.js';
-import { encodeEpd, fingerprintEpd } from '../wire/epd.js';
-import type { ForwardedIHelloChunk } from '../wire/chunks/hello.js';
+import { decodeEpd, encodeEpd, fingerprintEpd } from '../wire/epd.js';
+import { chunkBodyLength } from '../wire/chunk.js';
+import { ChunkType } from '../wire/chunk-type.js';
+import type { ForwardedIHelloChunk, IHelloChunk } from '../wire/chunks/hello.js';
 import { peerIdsEqual } from '../crypto/peer-id.js';
 import { RtmfpError } from '../errors.js';
 
@@ -55,6 +59,15 @@ export interface EndpointOptions {
   handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId'>;
   /** Answer IHellos naming a connected peer with Redirect + Forwarded IHello (servers, B.5). */
   introductions?: boolean;
+  /**
+   * Act as a load balancer (RFC 7016 3.5.1.7, wire-reference B.5 "Load balancing"): an IHello
+   * that does not name a peer ID (a URI or hostname EPD: a client looking for a server) gets a
+   * Redirect listing `k` of the servers and each of them a Forwarded IHello, so they answer the
+   * client directly. Servers register by opening a session to this endpoint by its peer ID;
+   * `isServer` picks which open sessions are servers (default: every session this endpoint
+   * accepted). With no server registered, such IHellos get the normal handshake.
+   */
+  loadBalance?: { k?: number; isServer?: (session: Session) => boolean };
   session?: SessionOptions;
   /** SO_RCVBUF to request (performance baselines: at least 4 MiB). */
   recvBufferSize?: number;
@@ -78,6 +91,10 @@ export interface EndpointCounters {
   droppedMalformed: number;
   /** Handshakes refused because maxSessions is reached. */
   refusedSessions: number;
+  /** IHellos answered with a load-balancing Redirect. */
+  redirects: number;
+  /** Load-balancing Redirects not sent: over the anti-amplification budget. */
+  droppedAmplification: number;
   sessionsOpened: number;
   sessionsClosed: number;
 }
@@ -135,6 +152,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     droppedReplay: 0,
     droppedMalformed: 0,
     refusedSessions: 0,
+    redirects: 0,
+    droppedAmplification: 0,
     sessionsOpened: 0,
     sessionsClosed: 0,
   };
@@ -157,6 +176,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private handshakeTimerAt = Infinity;
   private sendFlushScheduled = false;
   private closed = false;
+  private readonly loadBalancer: LoadBalancer | undefined;
 
   /** Opens the socket and starts serving. */
   static async listen(options: EndpointOptions = {}): Promise<Endpoint> {
@@ -192,6 +212,16 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       introductions: options.introductions ?? false,
       allocateSessionId: () => this.allocateSessionId(),
     });
+    if (options.loadBalance) {
+      const isServer = options.loadBalance.isServer ?? ((s: Session) => s.role === 'responder');
+      this.loadBalancer = new LoadBalancer(() => {
+        const out: KnownSession[] = [];
+        for (const s of this.sessions.values()) {
+          if (s.state === 'open' && isServer(s)) out.push({ handle: s, farPeerId: s.farPeerId, farCertificate: s.farCertificate, farAddress: s.farAddress });
+        }
+        return out;
+      }, options.loadBalance.k ?? 1);
+    }
   }
 
   /** The bound address (port 0 resolved). */
@@ -357,6 +387,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const from = toSocketAddress(src);
     for (const chunk of packet.chunks) {
       if (chunk.type === 'unknown') continue;
+      if (chunk.type === ChunkType.IHello && this.loadBalancer && this.redirectIHello(chunk, from, d.length, now)) continue;
       const actions = this.handshake.receive(chunk, { from, datagramLength: d.length, sessionId: opened.sessionId }, now);
       this.perform(actions, now);
     }
@@ -432,6 +463,30 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     }
     if (e.role === 'responder') this.emit('session', session);
     session.flush(now);
+  }
+
+  /** Load balancing: true when the IHello was redirected (or dropped by the amplification guard). */
+  private redirectIHello(ihello: IHelloChunk, from: SocketAddress, datagramLength: number, now: number): boolean {
+    let epd;
+    try {
+      epd = decodeEpd(ihello.epd);
+    } catch {
+      return false; // the handshake counts it
+    }
+    if (epd.fingerprint !== undefined) return false; // a peer ID: registration or introduction
+    const actions = this.loadBalancer!.onIHello(ihello, from);
+    if (actions.length === 0) return false; // no server registered: serve it ourselves
+    const guard = this.handshake.amplification;
+    guard.received(from, datagramLength, now);
+    for (const a of actions) {
+      if (a.kind === 'sendStartup' && !guard.trySend(a.to, startupDatagramLength(chunkBodyLength(a.chunk)), now)) {
+        this.counters.droppedAmplification++;
+        return true;
+      }
+    }
+    this.counters.redirects++;
+    this.perform(actions, now);
+    return true;
   }
 
   private onForwardedIHello(chunk: ForwardedIHelloChunk, now: number): void {
