@@ -33,7 +33,7 @@ test('ManualClock clamps past-due timers to now', () => {
   assert.is(at, 1000);
 });
 
-test('SystemClock fires and cancels real timers', async () => {
+test('SystemClock fires real timers no earlier than due, and cancels them', async () => {
   // SystemClock unrefs its timers (they must not keep a closed endpoint's process alive), so
   // hold the event loop open ourselves while waiting for them.
   const keepAlive = setInterval(() => {}, 1000);
@@ -42,7 +42,8 @@ test('SystemClock fires and cancels real timers', async () => {
   const fired = await new Promise<number>((resolve) => {
     c.setTimer(t0 + 5, () => resolve(c.now()));
   });
-  assert.ok(fired >= t0 + 4, `fired at +${fired - t0} ms`);
+  // Never before its due time by this clock (node's own timers can be early by the loop's cached time).
+  assert.ok(fired >= t0 + 5, `fired at +${fired - t0} ms`);
   let ran = false;
   c.setTimer(c.now() + 1, () => (ran = true)).cancel();
   await new Promise((r) => setTimeout(r, 10));

@@ -21,10 +21,22 @@ export class SystemClock implements Clock {
     return performance.now();
   }
 
+  /**
+   * Node schedules timers against the event loop's cached time, which can lag performance.now(),
+   * so a timeout may fire a few ms early by this clock. A timer here never runs before `atMs`
+   * (protocol deadlines compare `now >= deadline`): woken early, it waits out the remainder.
+   */
   setTimer(atMs: number, fn: () => void): TimerHandle {
-    const t: ReturnType<typeof setTimeout> = setTimeout(fn, Math.max(0, atMs - this.now()));
-    // Protocol timers must never keep a process alive on their own (a closed endpoint exits).
-    t.unref();
+    let t: ReturnType<typeof setTimeout>;
+    const arm = (): void => {
+      t = setTimeout(() => {
+        if (this.now() < atMs) arm();
+        else fn();
+      }, Math.max(0, Math.ceil(atMs - this.now())));
+      // Protocol timers must never keep a process alive on their own (a closed endpoint exits).
+      t.unref();
+    };
+    arm();
     return { cancel: () => clearTimeout(t) };
   }
 }
