@@ -1,0 +1,398 @@
+import { EventEmitter } from 'node:events';
+import { lookup } from 'node:dns/promises';
+import { RtmfpError } from '../errors.js';
+import { toHex } from '../crypto/hex.js';
+import { Endpoint, type EndpointOptions } from '../session/endpoint.js';
+import type { OutgoingFlow, Session } from '../session/session.js';
+import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
+import type { AmfObject, AmfValue } from '../wire/amf/types.js';
+import { decodeTcMetadata, isTcMetadata, encodeTcMetadata } from '../wire/flash/tc-metadata.js';
+import { encodeCommandMessage, FlashMessageDecoder } from '../wire/flash/message.js';
+import type { FlashCommand } from '../wire/flash/command.js';
+import type { ObjectEncoding } from '../wire/flash/payload.js';
+import { findStatusInfo } from '../wire/flash/status.js';
+import { NetCallError, NetCallErrorCode } from './errors.js';
+import { localStatus, NetConnectionCode, netStatusFromInfo, StatusLevel, type NetStatusInfo } from './net-status.js';
+import { parseRtmfpUri, type RtmfpUri } from './rtmfp-uri.js';
+
+/** ActionScript's Responder: callbacks for a call()'s `_result` and `_error`. */
+export interface Responder {
+  result?: (value: AmfValue) => void;
+  status?: (info: NetStatusInfo) => void;
+}
+
+export interface NetConnectionOptions {
+  /** Use this endpoint (not closed by close()). Default: one of our own per connect(). */
+  endpoint?: Endpoint;
+  /** Options for our own endpoint (host, identity...). */
+  endpointOptions?: EndpointOptions;
+  /** Handshake attempt timeout of our own endpoint: how soon Connect.Failed comes with no server. */
+  handshakeTimeoutMs?: number;
+  /** How long to wait for the answer to `connect` once the session is open. Default 15000. */
+  connectTimeoutMs?: number;
+  /** How long a call() waits for `_result` / `_error`. Default 30000. */
+  callTimeoutMs?: number;
+  /** How long close() waits for the orderly session close before aborting. Default 3000. */
+  closeWaitMs?: number;
+  /** objectEncoding offered in connect (0 or 3). Default 3, as Flash Player. */
+  objectEncoding?: ObjectEncoding;
+  /** flashVer of the connect command object. */
+  flashVer?: string;
+  /** Extra members of the connect command object (swfUrl, pageUrl, ...). */
+  commandObject?: AmfObject;
+}
+
+export interface NetConnectionEvents {
+  netStatus: [info: NetStatusInfo];
+}
+
+export type NetConnectionState = 'idle' | 'connecting' | 'connected' | 'rejected' | 'closed';
+
+export interface NetConnectionCounters {
+  commandsIn: number;
+  commandsOut: number;
+  /** Messages on the NetConnection flow that did not decode (dropped). */
+  malformedMessages: number;
+  /** `_result` / `_error` whose transaction ID matched no pending call. */
+  unmatchedReplies: number;
+}
+
+interface PendingCall {
+  name: string;
+  resolve: (v: AmfValue) => void;
+  reject: (e: NetCallError) => void;
+  responder: Responder | undefined;
+  timer: NodeJS.Timeout;
+}
+
+/** Transaction ID of `connect`; calls count up from 2 (RTMP convention, wire-reference E.4). */
+const CONNECT_TRANSACTION_ID = 1;
+const DEFAULT_FLASH_VER = 'WIN 20,0,0,286';
+
+/**
+ * The client side of a Flash NetConnection over an RTMFP session (RFC 7425 section 5,
+ * wire-reference E.3/E.4): one flow with TC metadata stream 0 carries `connect` and calls; the
+ * server answers on a return flow associated with it. Status arrives as 'netStatus' events with
+ * ActionScript codes (NetConnection.Connect.Success / Failed / Rejected / Closed).
+ */
+export class NetConnection extends EventEmitter<NetConnectionEvents> {
+  readonly options: NetConnectionOptions;
+  /** Handlers for commands the server sends (ActionScript `NetConnection.client`). */
+  client: Record<string, (...args: AmfValue[]) => unknown> = {};
+  state: NetConnectionState = 'idle';
+  /** Negotiated object encoding: what we offered until the server's answer says otherwise. */
+  objectEncoding: ObjectEncoding;
+  /** Our peer ID (hex), known once the session is open. */
+  nearID = '';
+  /** The server's peer ID (hex). */
+  farID = '';
+  uri: string | undefined;
+  readonly counters: NetConnectionCounters = { commandsIn: 0, commandsOut: 0, malformedMessages: 0, unmatchedReplies: 0 };
+
+  private endpoint: Endpoint | undefined;
+  private ownEndpoint = false;
+  private session: Session | undefined;
+  private flow: OutgoingFlow | undefined;
+  private readonly decoder = new FlashMessageDecoder();
+  private readonly pending = new Map<number, PendingCall>();
+  private nextTransactionId = CONNECT_TRANSACTION_ID + 1;
+  private finishConnect: ((info: NetStatusInfo) => void) | undefined;
+  private connectTimer: NodeJS.Timeout | undefined;
+  private rejectTimer: NodeJS.Timeout | undefined;
+  private closeWaiters: (() => void)[] = [];
+  /** Receive flows known to be the server's stream-0 return flows. */
+  private readonly controlFlows = new Map<number, boolean>();
+
+  constructor(options: NetConnectionOptions = {}) {
+    super();
+    this.options = options;
+    this.objectEncoding = options.objectEncoding ?? 3;
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /**
+   * Connects to `rtmfp://host[:port]/app[/instance]` (default port 1935). Throws synchronously
+   * on a URI that is not rtmfp or while a connection is in progress. The returned promise never
+   * rejects: it resolves with the status that ends the attempt (Success, Failed or Rejected),
+   * which is also emitted as 'netStatus'.
+   */
+  connect(uri: string, ...args: AmfValue[]): Promise<NetStatusInfo> {
+    if (this.state === 'connecting' || this.state === 'connected' || this.state === 'rejected') {
+      throw new RtmfpError('ERR_NETCONNECTION_STATE', `connect() while ${this.state}`);
+    }
+    const target = parseRtmfpUri(uri);
+    this.reset();
+    this.uri = uri;
+    this.state = 'connecting';
+    return new Promise<NetStatusInfo>((resolve) => {
+      this.finishConnect = resolve;
+      void this.open(target, args);
+    });
+  }
+
+  /**
+   * Calls a server method. With a responder (or none given) the call gets a transaction ID and
+   * the promise resolves with the `_result` value or rejects with NetCallError on `_error`,
+   * timeout or close (when `responder.status` is given the rejection counts as handled). With
+   * `responder === null` no answer is wanted: transaction ID 0, resolves once queued.
+   */
+  call(name: string, responder?: Responder | null, ...args: AmfValue[]): Promise<AmfValue> {
+    if (this.state !== 'connected' || !this.flow) {
+      return Promise.reject(new NetCallError(NetCallErrorCode.Closed, `call("${name}") on a NetConnection that is ${this.state}`));
+    }
+    if (responder === null) {
+      this.send({ name, transactionId: 0, commandObject: null, args });
+      return Promise.resolve(undefined);
+    }
+    const transactionId = this.nextTransactionId++;
+    const p = new Promise<AmfValue>((resolve, reject) => {
+      const timeoutMs = this.options.callTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        this.pending.delete(transactionId);
+        reject(new NetCallError(NetCallErrorCode.Timeout, `no answer to "${name}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(transactionId, { name, resolve, reject, responder, timer });
+    });
+    if (responder?.status) p.catch(() => undefined);
+    this.send({ name, transactionId, commandObject: null, args });
+    return p;
+  }
+
+  /**
+   * Closes the connection: orderly session close (bounded by closeWaitMs, then abort) and our
+   * own endpoint. Emits NetConnection.Connect.Closed if a session was open.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'idle' || this.state === 'closed') return;
+    const session = this.session;
+    if (!session) {
+      // Still resolving or handshaking: open() sees the state and stops.
+      this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, 'closed before the connection opened'));
+      this.state = 'closed';
+      await this.releaseEndpoint();
+      return;
+    }
+    const done = new Promise<void>((r) => this.closeWaiters.push(r));
+    session.close();
+    const wait = this.options.closeWaitMs ?? 3000;
+    const timer = setTimeout(() => session.abort('local'), wait);
+    await done;
+    clearTimeout(timer);
+  }
+
+  // ---- internals ----
+
+  private reset(): void {
+    this.nearID = '';
+    this.farID = '';
+    this.objectEncoding = this.options.objectEncoding ?? 3;
+    this.controlFlows.clear();
+    this.session = undefined;
+    this.flow = undefined;
+    this.nextTransactionId = CONNECT_TRANSACTION_ID + 1;
+  }
+
+  private async open(target: RtmfpUri, args: AmfValue[]): Promise<void> {
+    let session: Session;
+    try {
+      const found = await lookup(target.host);
+      const family: 4 | 6 = found.family === 6 ? 6 : 4;
+      if (this.options.endpoint) {
+        this.endpoint = this.options.endpoint;
+      } else {
+        const eo = this.options.endpointOptions ?? {};
+        const handshake = this.options.handshakeTimeoutMs !== undefined ? { ...eo.handshake, attemptTimeoutMs: this.options.handshakeTimeoutMs } : eo.handshake;
+        this.endpoint = await Endpoint.listen({ host: family === 6 ? '::' : '0.0.0.0', family, ...eo, ...(handshake ? { handshake } : {}) });
+        this.ownEndpoint = true;
+      }
+      if (this.state !== 'connecting') return void (await this.releaseEndpoint());
+      session = await this.endpoint.connect({ uri: target.tcUrl, addresses: [{ address: found.address, port: target.port }] });
+    } catch (e) {
+      if (this.state === 'connecting') {
+        this.state = 'closed';
+        this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, `no session with ${target.host}:${target.port}: ${(e as Error).message}`));
+      }
+      await this.releaseEndpoint();
+      return;
+    }
+    if (this.state !== 'connecting') {
+      session.abort('local');
+      await this.releaseEndpoint();
+      return;
+    }
+    this.session = session;
+    this.nearID = toHex(this.endpoint.peerId);
+    this.farID = toHex(session.farPeerId);
+    session.on('message', (flow, message) => this.onMessage(flow, message));
+    session.on('close', () => void this.onSessionClose());
+    this.flow = session.openFlow(encodeTcMetadata(0));
+    const commandObject: AmfObject = {
+      app: target.instance ? `${target.app}/${target.instance}` : target.app,
+      flashVer: this.options.flashVer ?? DEFAULT_FLASH_VER,
+      swfUrl: undefined,
+      tcUrl: target.tcUrl,
+      fpad: false,
+      capabilities: 235,
+      audioCodecs: 3575,
+      videoCodecs: 252,
+      videoFunction: 1,
+      pageUrl: undefined,
+      objectEncoding: this.objectEncoding,
+      ...this.options.commandObject,
+    };
+    for (const k of Object.keys(commandObject)) if (commandObject[k] === undefined) delete commandObject[k];
+    // The connect message itself is plain AMF0: the encoding is not negotiated yet.
+    this.send({ name: 'connect', transactionId: CONNECT_TRANSACTION_ID, commandObject, args }, 0);
+    const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
+    this.connectTimer = setTimeout(() => {
+      if (this.state !== 'connecting') return;
+      this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, `no answer to connect within ${timeoutMs} ms`));
+      this.state = 'closed';
+      session.close();
+    }, timeoutMs);
+  }
+
+  private send(cmd: { name: string; transactionId: number; commandObject: AmfValue; args: readonly AmfValue[] }, encoding: ObjectEncoding = this.objectEncoding): void {
+    this.flow!.write(encodeCommandMessage(cmd, { objectEncoding: encoding }));
+    this.counters.commandsOut++;
+  }
+
+  /** Is this receive flow one of the server's NetConnection (stream 0) flows answering ours? */
+  private isControlFlow(flow: ReceiveFlowInfo): boolean {
+    let known = this.controlFlows.get(flow.flowId);
+    if (known === undefined) {
+      known = false;
+      if (isTcMetadata(flow.metadata) && flow.associatedFlowId === this.flow?.flowId) {
+        try {
+          known = decodeTcMetadata(flow.metadata).streamId === 0;
+        } catch {
+          known = false;
+        }
+      }
+      this.controlFlows.set(flow.flowId, known);
+    }
+    return known;
+  }
+
+  private onMessage(flow: ReceiveFlowInfo, message: Uint8Array): void {
+    if (!this.isControlFlow(flow)) return;
+    let command: FlashCommand;
+    try {
+      const m = this.decoder.decode(message.slice());
+      if (m.kind !== 'command') return; // user control (SetKeepalive...) needs nothing here yet
+      command = m.command;
+    } catch (e) {
+      if (e instanceof RtmfpError) {
+        this.counters.malformedMessages++;
+        return;
+      }
+      throw e;
+    }
+    this.counters.commandsIn++;
+    this.onCommand(command);
+  }
+
+  private onCommand(c: FlashCommand): void {
+    if (c.name === '_result' || c.name === '_error') {
+      // librtmfp-style servers may answer connect with transaction 0 (wire-reference E.4).
+      if (this.state === 'connecting' && (c.transactionId === CONNECT_TRANSACTION_ID || c.transactionId === 0)) {
+        return this.onConnectAnswer(c);
+      }
+      const p = this.pending.get(c.transactionId);
+      if (!p) {
+        this.counters.unmatchedReplies++;
+        return;
+      }
+      this.pending.delete(c.transactionId);
+      clearTimeout(p.timer);
+      if (c.name === '_result') {
+        const value = c.args[0] ?? null;
+        p.responder?.result?.(value);
+        p.resolve(value);
+      } else {
+        const info = statusOf(c) ?? localStatus(StatusLevel.Error, NetConnectionCode.CallFailed, `"${p.name}" failed`);
+        p.responder?.status?.(info);
+        p.reject(new NetCallError(NetCallErrorCode.Error, `${p.name}: ${info.code}${info.description ? ` (${info.description})` : ''}`, info, c.args));
+      }
+      return;
+    }
+    if (c.name === 'onStatus') {
+      const info = statusOf(c);
+      if (info) this.emit('netStatus', info);
+      return;
+    }
+    if (c.name === 'close') {
+      this.session?.close();
+      return;
+    }
+    const handler = this.client[c.name];
+    if (typeof handler === 'function') handler.apply(this.client, c.args);
+  }
+
+  private onConnectAnswer(c: FlashCommand): void {
+    clearTimeout(this.connectTimer);
+    const info = statusOf(c);
+    if (c.name === '_result') {
+      this.state = 'connected';
+      const enc = info?.objectEncoding;
+      if (enc === 0 || enc === 3) this.objectEncoding = enc;
+      this.endConnect(info ?? localStatus(StatusLevel.Status, NetConnectionCode.ConnectSuccess));
+      return;
+    }
+    this.state = 'rejected';
+    this.endConnect(info ?? localStatus(StatusLevel.Error, NetConnectionCode.ConnectRejected));
+    // The server closes the session after `_error`; close it ourselves if it does not.
+    const session = this.session;
+    this.rejectTimer = setTimeout(() => session?.close(), this.options.closeWaitMs ?? 3000);
+  }
+
+  private endConnect(info: NetStatusInfo): void {
+    const finish = this.finishConnect;
+    this.finishConnect = undefined;
+    clearTimeout(this.connectTimer);
+    this.emit('netStatus', info);
+    finish?.(info);
+  }
+
+  private async onSessionClose(): Promise<void> {
+    clearTimeout(this.rejectTimer);
+    clearTimeout(this.connectTimer);
+    const was = this.state;
+    this.state = 'closed';
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(new NetCallError(NetCallErrorCode.Closed, `connection closed before the answer to "${p.name}"`));
+    }
+    if (was === 'connecting') {
+      this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, 'the session closed before connect was answered'));
+    } else if (was === 'connected' || was === 'rejected') {
+      this.emit('netStatus', localStatus(StatusLevel.Status, NetConnectionCode.ConnectClosed));
+    }
+    // A far close is announced before its Close Ack is flushed (B.4): let that packet go out
+    // before our own endpoint (and its socket) closes.
+    await new Promise<void>((r) => setImmediate(r));
+    await this.releaseEndpoint();
+    const waiters = this.closeWaiters;
+    this.closeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async releaseEndpoint(): Promise<void> {
+    const ep = this.endpoint;
+    if (ep && this.ownEndpoint) {
+      this.endpoint = undefined;
+      this.ownEndpoint = false;
+      await ep.close();
+    }
+  }
+}
+
+/** The info object of a `_result` / `_error` / `onStatus` as a NetStatusInfo. */
+function statusOf(c: FlashCommand): NetStatusInfo | null {
+  const s = findStatusInfo(c);
+  return s ? netStatusFromInfo(s.level, s.code, s.description, s.properties) : null;
+}

@@ -1,0 +1,37 @@
+import type { AmfObject } from '../wire/amf/types.js';
+import { makeStatusInfo, StatusLevel } from '../wire/flash/status.js';
+
+/**
+ * NetConnection status codes (wire-reference E.5) that this layer raises or answers with.
+ * Success / Rejected / Failed / InvalidApp / Call.Failed travel on the wire; Closed is reported
+ * locally when the session ends.
+ */
+export const NetConnectionCode = {
+  ConnectSuccess: 'NetConnection.Connect.Success',
+  ConnectFailed: 'NetConnection.Connect.Failed',
+  ConnectRejected: 'NetConnection.Connect.Rejected',
+  ConnectClosed: 'NetConnection.Connect.Closed',
+  ConnectInvalidApp: 'NetConnection.Connect.InvalidApp',
+  CallFailed: 'NetConnection.Call.Failed',
+} as const;
+export type NetConnectionCode = (typeof NetConnectionCode)[keyof typeof NetConnectionCode];
+
+/** The info object of a `netStatus` event: level, code, description, plus any extra members received. */
+export interface NetStatusInfo {
+  level: string;
+  code: string;
+  description?: string;
+  [extra: string]: unknown;
+}
+
+/** A local status (one that did not arrive on the wire). */
+export function localStatus(level: string, code: string, description?: string): NetStatusInfo {
+  return makeStatusInfo(level, code, description) as NetStatusInfo;
+}
+
+/** Converts a received info object into a NetStatusInfo, keeping its extra members. */
+export function netStatusFromInfo(level: string, code: string, description: string | undefined, properties: AmfObject): NetStatusInfo {
+  return makeStatusInfo(level, code, description, properties) as NetStatusInfo;
+}
+
+export { StatusLevel };
