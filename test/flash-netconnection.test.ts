@@ -7,6 +7,9 @@ import { NetConnection } from '../src/flash/net-connection.js';
 import { NetCallError } from '../src/flash/errors.js';
 import { parseRtmfpUri } from '../src/flash/rtmfp-uri.js';
 import type { NetStatusInfo } from '../src/flash/net-status.js';
+import { Endpoint } from '../src/session/endpoint.js';
+import { createServerIdentity } from '../src/session/handshake/identity.js';
+import type { Session } from '../src/session/session.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import { parseHostPort, type ServerClient } from '../src/server/server-client.js';
 import { socketAddressToEndpoint } from '../src/wire/address.js';
@@ -276,6 +279,39 @@ test('setPeerInfo records the reported addresses on the session (no reply); odd 
   assert.is(parseHostPort('1.2.3.4'), null);
   assert.is(parseHostPort(':80'), null);
   assert.is(parseHostPort('1.2.3.4:80')?.port, 80);
+});
+
+test('wire form against a bare Endpoint: flow 2 with TC 04 00, AMF0 connect with transaction 1; garbage dropped; no answer -> Failed', async () => {
+  const raw = await Endpoint.listen({ host: LOOP, identity: createServerIdentity() });
+  const nc = new NetConnection({ ...CLIENT_EP, connectTimeoutMs: 400 });
+  const codes = statuses(nc);
+  try {
+    const got = new Promise<{ flowId: number; meta: number[]; assoc: number | undefined; msg: Uint8Array; session: Session }>((resolve) =>
+      raw.once('session', (session) =>
+        session.once('message', (f, m) => resolve({ flowId: f.flowId, meta: [...f.metadata], assoc: f.associatedFlowId, msg: m.slice(), session })),
+      ),
+    );
+    const done = nc.connect(`rtmfp://${LOOP}:${raw.address.port}/app`);
+    const first = await got;
+    assert.is(first.flowId, 2);
+    assert.equal(first.meta, [0x54, 0x43, 0x04, 0x00]);
+    assert.is(first.assoc, undefined);
+    // 14 | timestamp 0 | AMF0 "connect" | number 1.0 | object {app: "app", ...
+    const head = [0x14, 0, 0, 0, 0, 0x02, 0x00, 0x07, ...new TextEncoder().encode('connect'), 0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0, 0x03, 0x00, 0x03, ...new TextEncoder().encode('app'), 0x02, 0x00, 0x03];
+    assert.equal([...first.msg.subarray(0, head.length)], head);
+    // A malformed message and an RTMP-only type on a return flow are dropped, not thrown.
+    const back = first.session.openFlow(Uint8Array.of(0x54, 0x43, 0x04, 0x00), { returnFlowAssociation: first.flowId });
+    back.write(Uint8Array.of(0x14, 0, 0, 0, 0, 0x02, 0x00, 0x40, 0x41));
+    back.write(Uint8Array.of(0x01, 0, 0, 0, 0, 0, 0, 0x10, 0));
+    const info = await done;
+    assert.is(info.code, 'NetConnection.Connect.Failed');
+    assert.match(info.description ?? '', /no answer to connect/);
+    assert.is(nc.counters.malformedMessages, 2);
+    assert.equal(codes, ['NetConnection.Connect.Failed']);
+  } finally {
+    await nc.close();
+    await raw.close();
+  }
 });
 
 test.run();

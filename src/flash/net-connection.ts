@@ -175,12 +175,10 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
       await this.releaseEndpoint();
       return;
     }
+    if (session.state === 'closed') return;
     const done = new Promise<void>((r) => this.closeWaiters.push(r));
-    session.close();
-    const wait = this.options.closeWaitMs ?? 3000;
-    const timer = setTimeout(() => session.abort('local'), wait);
+    this.closeBounded(session);
     await done;
-    clearTimeout(timer);
   }
 
   // ---- internals ----
@@ -251,8 +249,14 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
       if (this.state !== 'connecting') return;
       this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, `no answer to connect within ${timeoutMs} ms`));
       this.state = 'closed';
-      session.close();
+      this.closeBounded(session);
     }, timeoutMs);
+  }
+
+  /** Orderly close, then abort after closeWaitMs: a dead far end must not hold the endpoint for the 90 s close timeout. */
+  private closeBounded(session: Session): void {
+    session.close();
+    setTimeout(() => session.abort('local'), this.options.closeWaitMs ?? 3000).unref();
   }
 
   private send(cmd: { name: string; transactionId: number; commandObject: AmfValue; args: readonly AmfValue[] }, encoding: ObjectEncoding = this.objectEncoding): void {
@@ -325,7 +329,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
       return;
     }
     if (c.name === 'close') {
-      this.session?.close();
+      if (this.session) this.closeBounded(this.session);
       return;
     }
     const handler = this.client[c.name];
@@ -346,7 +350,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
     this.endConnect(info ?? localStatus(StatusLevel.Error, NetConnectionCode.ConnectRejected));
     // The server closes the session after `_error`; close it ourselves if it does not.
     const session = this.session;
-    this.rejectTimer = setTimeout(() => session?.close(), this.options.closeWaitMs ?? 3000);
+    this.rejectTimer = setTimeout(() => session && this.closeBounded(session), this.options.closeWaitMs ?? 3000);
   }
 
   private endConnect(info: NetStatusInfo): void {
