@@ -94,6 +94,25 @@ test("'flow' comes before the flow's first message, even when one packet opens t
   }
 });
 
+test("an application that closes its endpoint on 'close' still sends the Close Ack", async () => {
+  const server = await Endpoint.listen({ host: LOOP, identity: createServerIdentity() });
+  const client = await Endpoint.listen({ host: LOOP });
+  try {
+    const accepted = waitFor<Session>((r) => server.once('session', r), 5000, 'server session');
+    const session = await client.connect({ uri: 'rtmfp://x/app', addresses: [{ address: LOOP, port: server.address.port }] });
+    const far = await accepted;
+    far.once('close', () => void server.close()); // synchronously, inside the handler
+    const t0 = performance.now();
+    const closed = waitFor<string>((r) => session.once('close', r), 3000, 'Close Ack'); // well under the 5 s Close Request retry
+    session.close();
+    assert.is(await closed, 'local');
+    assert.ok(performance.now() - t0 < 1000, 'the Close Ack came at once, not after a retry');
+  } finally {
+    await client.close();
+    await server.close();
+  }
+});
+
 test('peer to peer: two Flash-style endpoints connect by peer ID', async () => {
   const a = await Endpoint.listen({ host: LOOP });
   const b = await Endpoint.listen({ host: LOOP });

@@ -485,6 +485,7 @@ export class Session extends EventEmitter<SessionEvents> {
     if (header.timeCriticalReverse) this.congestion.onTimeCriticalReverse(now);
     if (!sameSocketAddress(from, this.farAddress)) this.onNewAddress(from, now);
 
+    let closedByFar = false;
     for (const c of chunks) {
       switch (c.type) {
         case ChunkType.Ping:
@@ -506,7 +507,7 @@ export class Session extends EventEmitter<SessionEvents> {
           if (this.state === 'open' || this.state === 'nearclose') {
             this.state = 'farclose';
             this.farCloseAt = now;
-            callApplication(() => this.emit('close', 'remote'));
+            closedByFar = true; // announced after the Close Ack is on its way (below)
           }
           break;
         case ChunkType.SessionCloseAck:
@@ -527,6 +528,9 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.state === 'open' || this.state === 'nearclose' || this.state === 'farclose') this.receive.onPacket(chunks, now);
     this.scheduler.onPacketProcessed(now);
     this.flush(now);
+    // Only now: an application that closes its endpoint on 'close' must not lose our Close Ack,
+    // or the far end repeats its Close Request for 90 s (B.4).
+    if (closedByFar) callApplication(() => this.emit('close', 'remote'));
   }
 
   /**

@@ -68,6 +68,9 @@ export interface UdpTransportOptions {
 }
 
 /** Running totals. Live object: read fields at any time, do not write. */
+/** Longest close() waits for submitted sends to complete. */
+export const CLOSE_DRAIN_MS = 200;
+
 export class UdpTransportCounters {
   /** Datagrams read from the socket (including oversize ones). */
   datagramsIn = 0;
@@ -267,11 +270,23 @@ export class UdpTransport {
     this.pendingBytes = 0;
     this.closing = new Promise<void>((resolve) => {
       this.socket.off('message', this.handleMessage);
-      try {
-        this.socket.close(() => resolve());
-      } catch {
-        resolve(); // already closed underneath us (ERR_SOCKET_DGRAM_NOT_RUNNING)
-      }
+      // node completes a send to an unconnected socket asynchronously (address lookup first), so
+      // closing at once would drop what was just sent, such as a session's last Close Ack. Let
+      // submitted sends finish first, for at most CLOSE_DRAIN_MS.
+      const deadline = Date.now() + CLOSE_DRAIN_MS;
+      const closeSocket = (): void => {
+        if (this.counters.sendsPending > 0 && Date.now() < deadline) {
+          setTimeout(closeSocket, 1);
+          return;
+        }
+        try {
+          this.socket.close(() => resolve());
+        } catch {
+          resolve(); // already closed underneath us (ERR_SOCKET_DGRAM_NOT_RUNNING)
+        }
+      };
+      if (this.counters.sendsPending > 0) setImmediate(closeSocket);
+      else closeSocket();
     });
     return this.closing;
   }
