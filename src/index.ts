@@ -9,3 +9,5 @@ export * from './crypto/index.js';
 export * from './engine/index.js';
 export * from './flow/index.js';
 export * from './session/index.js';
+export * from './flash/index.js';
+export * from './server/index.js';
