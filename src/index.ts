@@ -11,3 +11,4 @@ export * from './flow/index.js';
 export * from './session/index.js';
 export * from './flash/index.js';
 export * from './server/index.js';
+export * from './media/index.js';
