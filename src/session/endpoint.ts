@@ -311,7 +311,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         this.counters.droppedIntegrity++;
         continue;
       }
-      if (rb.count === MAX_BATCH || arena + body > rb.data.length) this.decryptAndDispatch(now), (arena = 0);
+      if (rb.count === MAX_BATCH || arena + body > rb.data.length) {
+        this.decryptAndDispatch(now);
+        arena = 0;
+      }
       rb.data.set(d.subarray(SESSION_ID_BYTES, SESSION_ID_BYTES + body), arena);
       rb.offsets[rb.count] = arena;
       rb.lengths[rb.count] = body;
@@ -341,7 +344,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         this.counters.droppedIntegrity++;
         continue;
       }
-      if (info.sessionSequenceNumber >= 0 && !acceptSequenceNumber(s, info.sessionSequenceNumber)) {
+      if (info.sessionSequenceNumber >= 0 && !s.acceptSessionSequenceNumber(info.sessionSequenceNumber)) {
         this.counters.droppedReplay++;
         continue;
       }
@@ -606,16 +609,4 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
 function toSocketAddress(r: RemoteInfo): SocketAddress {
   return socketAddressFromEndpoint({ address: r.address, port: r.port, family: r.family === 'IPv6' ? 6 : 4, origin: 2 });
-}
-
-/** Session sequence numbers: refuse repeats and anything 32 or more below the highest (A.3). */
-function acceptSequenceNumber(s: Session, n: number): boolean {
-  if (n <= s.highestReceivedSequenceNumber - 32) return false;
-  if (s.receivedSequenceNumbers.has(n)) return false;
-  s.receivedSequenceNumbers.add(n);
-  if (n > s.highestReceivedSequenceNumber) {
-    s.highestReceivedSequenceNumber = n;
-    for (const old of s.receivedSequenceNumbers) if (old <= n - 32) s.receivedSequenceNumbers.delete(old);
-  }
-  return true;
 }

@@ -238,9 +238,9 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly receive: ReceiveFlows;
   /** Next session sequence number to send, when the far end expects them (D.3). */
   nextSendSequenceNumber = 0;
-  /** Receive-side session sequence numbers seen (duplicates are dropped, A.3). */
-  readonly receivedSequenceNumbers = new Set<number>();
-  highestReceivedSequenceNumber = -1;
+  /** Receive-side session sequence numbers within 32 of the highest (replay window, A.3). */
+  private readonly receivedSequenceNumbers = new Set<number>();
+  private highestReceivedSequenceNumber = -1;
   /** Key slots of this session in the endpoint's KeyTable (set by the endpoint). */
   sendKeySlot = -1;
   receiveKeySlot = -1;
@@ -452,6 +452,20 @@ export class Session extends EventEmitter<SessionEvents> {
       this.flushControlOnly(now);
     }
     this.finish(reason);
+  }
+
+  /**
+   * Replay check for a received session sequence number (A.3, as rtmfp-cpp): refuses repeats
+   * and anything 32 or more below the highest seen; records the rest.
+   */
+  acceptSessionSequenceNumber(n: number): boolean {
+    if (n <= this.highestReceivedSequenceNumber - 32 || this.receivedSequenceNumbers.has(n)) return false;
+    this.receivedSequenceNumbers.add(n);
+    if (n > this.highestReceivedSequenceNumber) {
+      this.highestReceivedSequenceNumber = n;
+      for (const old of this.receivedSequenceNumbers) if (old <= n - 32) this.receivedSequenceNumbers.delete(old);
+    }
+    return true;
   }
 
   /** Send something soon (coalesced: one flush per event-loop turn). */
