@@ -52,6 +52,17 @@ export const PERSIST_INITIAL_MS = 1000;
 export const PERSIST_BACKOFF_FACTOR = Math.SQRT2;
 export const PERSIST_MAX_MS = 60_000;
 
+/** Options of one write(). */
+export interface WriteOptions {
+  /** Abandon the message if it is not fully acked this long after the write (partial reliability). */
+  lifetimeMs?: number;
+  /**
+   * The caller promises never to change these bytes: the flow keeps a reference instead of a
+   * copy. A relay writes one encoded message to many flows this way (one buffer, N references).
+   */
+  shared?: boolean;
+}
+
 /** What the application hears from its flow. All optional. */
 export interface SendFlowListener {
   /** A write was refused with BufferFull and there is room again. */
@@ -280,7 +291,7 @@ export class SendFlow implements FragmentOwner {
    * and the listener's writable() follows when there is room. `lifetimeMs`: abandon the message
    * if not fully acked that long after now.
    */
-  write(message: Uint8Array, options: { lifetimeMs?: number } = {}): SendMessageHandle {
+  write(message: Uint8Array, options: WriteOptions = {}): SendMessageHandle {
     if (this.state !== 'open') throw new SendFlowError(SendFlowErrorCode.Closed, `flow ${this.flowId} is ${this.state}`);
     if (message.length > this.maxMessageLength) {
       throw new SendFlowError(SendFlowErrorCode.Argument, `message of ${message.length} bytes exceeds ${this.maxMessageLength}`);
@@ -297,7 +308,7 @@ export class SendFlow implements FragmentOwner {
       );
     }
     const deadline = lifetime === undefined ? Infinity : this.clock.now() + lifetime;
-    return this.enqueue(message.slice(), ++this.messageCount, deadline);
+    return this.enqueue(options.shared ? message : message.slice(), ++this.messageCount, deadline);
   }
 
   /** Splits into fragments (FRA begin/middle/end, C.1), each taking one sequence number. */

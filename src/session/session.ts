@@ -16,7 +16,7 @@ import type { EstablishedSession } from './handshake/actions.js';
 import { RttEstimator, PacketTimestamps } from './rtt.js';
 import { CongestionController, EndpointTimeCritical, mssForPacketLength } from './congestion.js';
 import { FlowScheduler, markTimeCritical } from '../flow/flow-scheduler.js';
-import { SendFlow, type SendFlowListener } from '../flow/send-flow.js';
+import { SendFlow, type SendFlowListener, type WriteOptions } from '../flow/send-flow.js';
 import type { SendMessageHandle } from '../flow/send-buffer.js';
 import { Priority } from '../flow/priority.js';
 import { ReceiveFlows, type FlowDecision, type ReceiveFlowsOptions } from '../flow/receive-flows.js';
@@ -141,6 +141,11 @@ export class OutgoingFlow extends EventEmitter<{
   /** Set when a caller saw the flow full; 'writable' fires once room comes back. */
   waitingForRoom = false;
 
+  /** Message bytes queued and not yet acked or abandoned. */
+  get bufferedBytes(): number {
+    return this.flow.bufferedBytes;
+  }
+
   /** Whether write() would take another message now (false arms one 'writable' event). */
   get writable(): boolean {
     const w = this.flow.writable;
@@ -161,7 +166,7 @@ export class OutgoingFlow extends EventEmitter<{
    * not delivered in time, it is abandoned and reported with 'abandoned' (RFC 7016 3.6.2.3.3).
    * Throws SendFlowError BufferFull when the flow's buffer is full: wait for 'writable'.
    */
-  write(message: Uint8Array, options?: { lifetimeMs?: number }): SendMessageHandle {
+  write(message: Uint8Array, options?: WriteOptions): SendMessageHandle {
     const h = this.flow.write(message, options);
     this.session.wake();
     return h;
@@ -359,7 +364,7 @@ export class Session extends EventEmitter<SessionEvents> {
    * the first chunk, C.2); `returnFlowAssociation` names a flow received from the far end that
    * this one answers (C.5). Priority above Routine makes the flow time critical.
    */
-  openFlow(metadata: Uint8Array, options: { priority?: Priority; returnFlowAssociation?: number } = {}): OutgoingFlow {
+  openFlow(metadata: Uint8Array, options: { priority?: Priority; returnFlowAssociation?: number; bufferCapacity?: number } = {}): OutgoingFlow {
     if (this.state !== 'open') throw new RtmfpError('ERR_SESSION_CLOSED', 'session is not open');
     const flowId = this.nextFlowId++;
     let outgoing: OutgoingFlow | undefined;
@@ -390,7 +395,11 @@ export class Session extends EventEmitter<SessionEvents> {
       priority: options.priority ?? Priority.Routine,
       clock: this.ctx.clock,
       mss: this.mss,
-      ...(this.options.sendBufferBytes !== undefined ? { bufferCapacity: this.options.sendBufferBytes } : {}),
+      ...(options.bufferCapacity !== undefined
+        ? { bufferCapacity: options.bufferCapacity }
+        : this.options.sendBufferBytes !== undefined
+          ? { bufferCapacity: this.options.sendBufferBytes }
+          : {}),
       listener,
     });
     this.scheduler.addFlow(flow);

@@ -1,0 +1,95 @@
+// An application instance ("app/instance" of rtmfp://host/app/instance): the clients connected
+// to it and its named live streams. An instance is loaded by its first client (or by the server
+// application) and unloaded once it has been idle for `idleUnloadMs`, unless kept loaded.
+import { EventEmitter } from 'node:events';
+import { LiveStream } from './live-stream.js';
+import type { RelayCounters } from './relay-counters.js';
+
+/** Instance name used when the URI names only the application (FMS's convention). */
+export const DEFAULT_INSTANCE_NAME = '_definst_';
+/** How long an instance with no clients and no streams stays loaded. */
+export const DEFAULT_IDLE_UNLOAD_MS = 30_000;
+
+export interface AppInstanceOptions {
+  /** Stay loaded when idle (a server application holding state, a scheduled publish). */
+  keepLoaded?: boolean;
+  idleUnloadMs?: number;
+}
+
+/** Something that keeps an instance busy: a connected client, a file publisher, a recorder. */
+export interface InstanceMember {
+  readonly kind: string;
+}
+
+export class AppInstance extends EventEmitter<{ unload: [] }> {
+  readonly app: string;
+  readonly name: string;
+  readonly streams = new Map<string, LiveStream>();
+  readonly members = new Set<InstanceMember>();
+  keepLoaded: boolean;
+  loaded = true;
+  private readonly idleUnloadMs: number;
+  private readonly counters: RelayCounters;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(app: string, name: string, counters: RelayCounters, options: AppInstanceOptions = {}) {
+    super();
+    this.app = app;
+    this.name = name;
+    this.counters = counters;
+    this.keepLoaded = options.keepLoaded ?? false;
+    this.idleUnloadMs = options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS;
+    this.checkIdle();
+  }
+
+  /** "app/instance": the key of the server's instance table. */
+  get path(): string {
+    return `${this.app}/${this.name}`;
+  }
+
+  /** The stream of that name, created on first use. */
+  stream(name: string): LiveStream {
+    let s = this.streams.get(name);
+    if (!s) {
+      s = new LiveStream(name, this.counters);
+      this.streams.set(name, s);
+    }
+    return s;
+  }
+
+  /** Forgets a stream nobody publishes or plays any more. */
+  releaseStream(stream: LiveStream): void {
+    if (stream.idle && this.streams.get(stream.name) === stream) this.streams.delete(stream.name);
+    this.checkIdle();
+  }
+
+  join(member: InstanceMember): void {
+    this.members.add(member);
+    this.checkIdle();
+  }
+
+  leave(member: InstanceMember): void {
+    this.members.delete(member);
+    this.checkIdle();
+  }
+
+  /** Unloads now: stops every publisher, forgets streams, emits 'unload'. */
+  unload(): void {
+    if (!this.loaded) return;
+    this.loaded = false;
+    clearTimeout(this.idleTimer);
+    for (const s of this.streams.values()) s.publisher?.stopPublishing('instance unloaded');
+    this.streams.clear();
+    this.emit('unload');
+  }
+
+  /** (Re)arms the idle timer when nothing is left in the instance. */
+  checkIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (!this.loaded || this.keepLoaded || this.members.size > 0) return;
+    for (const s of this.streams.values()) if (!s.idle) return;
+    this.idleTimer = setTimeout(() => this.unload(), this.idleUnloadMs);
+    this.idleTimer.unref();
+  }
+}
