@@ -14,6 +14,9 @@ import { findStatusInfo } from '../wire/flash/status.js';
 import { NetCallError, NetCallErrorCode } from './errors.js';
 import { localStatus, NetConnectionCode, netStatusFromInfo, StatusLevel, type NetStatusInfo } from './net-status.js';
 import { parseRtmfpUri, type RtmfpUri } from './rtmfp-uri.js';
+import { NetStream, type NetStreamHost } from './net-stream.js';
+import { StreamTransport } from './stream-transport.js';
+import { NetStreamCode } from './net-status.js';
 
 /** ActionScript's Responder: callbacks for a call()'s `_result` and `_error`. */
 export interface Responder {
@@ -75,7 +78,7 @@ const DEFAULT_FLASH_VER = 'WIN 20,0,0,286';
  * server answers on a return flow associated with it. Status arrives as 'netStatus' events with
  * ActionScript codes (NetConnection.Connect.Success / Failed / Rejected / Closed).
  */
-export class NetConnection extends EventEmitter<NetConnectionEvents> {
+export class NetConnection extends EventEmitter<NetConnectionEvents> implements NetStreamHost {
   readonly options: NetConnectionOptions;
   /** Handlers for commands the server sends (ActionScript `NetConnection.client`). */
   client: Record<string, (...args: AmfValue[]) => unknown> = {};
@@ -102,6 +105,12 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
   private closeWaiters: (() => void)[] = [];
   /** Receive flows known to be the server's stream-0 return flows. */
   private readonly controlFlows = new Map<number, boolean>();
+  /** The server's NetConnection return flow (S0): our NetStream flows answer it (E.3). */
+  private serverControlFlowId: number | undefined;
+  /** Server-relayed NetStreams by stream ID. */
+  private readonly streams = new Map<number, NetStream>();
+  /** Receive flows of NetStreams: flow ID -> stream ID (or -1: not ours). */
+  private readonly streamFlows = new Map<number, number>();
 
   constructor(options: NetConnectionOptions = {}) {
     super();
@@ -188,6 +197,8 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
     this.farID = '';
     this.objectEncoding = this.options.objectEncoding ?? 3;
     this.controlFlows.clear();
+    this.streamFlows.clear();
+    this.serverControlFlowId = undefined;
     this.session = undefined;
     this.flow = undefined;
     this.nextTransactionId = CONNECT_TRANSACTION_ID + 1;
@@ -277,12 +288,42 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
         }
       }
       this.controlFlows.set(flow.flowId, known);
+      if (known) this.serverControlFlowId ??= flow.flowId;
     }
     return known;
   }
 
+  /** The NetStream a receive flow belongs to (TC metadata stream N, answering our flow; E.3). */
+  private streamOf(flow: ReceiveFlowInfo): NetStream | undefined {
+    let id = this.streamFlows.get(flow.flowId);
+    if (id === undefined) {
+      id = -1;
+      if (isTcMetadata(flow.metadata) && flow.associatedFlowId === this.flow?.flowId) {
+        try {
+          id = decodeTcMetadata(flow.metadata).streamId ?? -1;
+        } catch {
+          id = -1;
+        }
+      }
+      this.streamFlows.set(flow.flowId, id);
+    }
+    return id > 0 ? this.streams.get(id) : undefined;
+  }
+
   private onMessage(flow: ReceiveFlowInfo, message: Uint8Array): void {
-    if (!this.isControlFlow(flow)) return;
+    if (!this.isControlFlow(flow)) {
+      const ns = this.streamOf(flow);
+      if (!ns) return;
+      let m;
+      try {
+        m = this.decoder.decode(message);
+      } catch (e) {
+        if (e instanceof RtmfpError) return ns.malformed();
+        throw e;
+      }
+      ns.receive(m);
+      return;
+    }
     let command: FlashCommand;
     try {
       const m = this.decoder.decode(message.slice());
@@ -361,8 +402,47 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> {
     finish?.(info);
   }
 
+  // ---- NetStreamHost ----
+
+  /** Creates the server-side stream (`createStream`, E.4) and gives the NetStream its flows. */
+  attachStream(ns: NetStream): void {
+    if (ns.farID !== undefined) {
+      queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, 'direct streams are not available on this connection')));
+      return;
+    }
+    if (this.state !== 'connected') {
+      queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `NetConnection is ${this.state}`)));
+      return;
+    }
+    this.call('createStream', {}).then(
+      (id) => {
+        const session = this.session;
+        if (typeof id !== 'number' || !Number.isInteger(id) || id <= 0 || id > 0xffffffff || this.streams.has(id)) {
+          ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `createStream answered ${String(id)}`));
+          return;
+        }
+        if (!session || this.state !== 'connected' || ns.state !== 'creating') {
+          if (ns.state === 'creating') ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, 'connection closed'));
+          else if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [id] });
+          return;
+        }
+        this.streams.set(id, ns);
+        ns.attach(id, new StreamTransport({ session, streamId: id, association: this.serverControlFlowId }));
+      },
+      (e: Error) => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `createStream: ${e.message}`)),
+    );
+  }
+
+  detachStream(ns: NetStream): void {
+    if (ns.streamId === 0 || this.streams.get(ns.streamId) !== ns) return;
+    this.streams.delete(ns.streamId);
+    if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [ns.streamId] });
+  }
+
   private async onSessionClose(): Promise<void> {
     clearTimeout(this.rejectTimer);
+    for (const ns of [...this.streams.values()]) ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
+    this.streams.clear();
     clearTimeout(this.connectTimer);
     const was = this.state;
     this.state = 'closed';

@@ -35,3 +35,29 @@ export function netStatusFromInfo(level: string, code: string, description: stri
 }
 
 export { StatusLevel };
+
+/** NetStream status codes (wire-reference E.5) raised by this engine or its servers. */
+export const NetStreamCode = {
+  PublishStart: 'NetStream.Publish.Start',
+  PublishBadName: 'NetStream.Publish.BadName',
+  UnpublishSuccess: 'NetStream.Unpublish.Success',
+  PlayReset: 'NetStream.Play.Reset',
+  PlayStart: 'NetStream.Play.Start',
+  PlayStop: 'NetStream.Play.Stop',
+  PlayFailed: 'NetStream.Play.Failed',
+  PlayStreamNotFound: 'NetStream.Play.StreamNotFound',
+  PlayPublishNotify: 'NetStream.Play.PublishNotify',
+  PlayUnpublishNotify: 'NetStream.Play.UnpublishNotify',
+  PauseNotify: 'NetStream.Pause.Notify',
+  UnpauseNotify: 'NetStream.Unpause.Notify',
+  RecordStart: 'NetStream.Record.Start',
+  RecordStop: 'NetStream.Record.Stop',
+  RecordFailed: 'NetStream.Record.Failed',
+  RecordNoAccess: 'NetStream.Record.NoAccess',
+  /** Local: the NetStream could not be created (createStream failed, connection closed). */
+  ConnectFailed: 'NetStream.Connect.Failed',
+  /** Local: a direct (P2P) stream's session opened / closed. */
+  ConnectSuccess: 'NetStream.Connect.Success',
+  ConnectClosed: 'NetStream.Connect.Closed',
+} as const;
+export type NetStreamCode = (typeof NetStreamCode)[keyof typeof NetStreamCode];

@@ -1,10 +1,25 @@
-// Minimal RTMFP server: NetConnection connect / call over RFC 7016 sessions (RFC 7425 section 5).
-export { RtmfpServer, type RtmfpServerOptions, type RtmfpServerEvents } from './rtmfp-server.js';
+// The RTMFP server: applications and instances, NetConnection connect / call, NetStream publish /
+// play with the live relay (RFC 7425 section 5).
+export { RtmfpServer, type RtmfpServerOptions, type RtmfpServerEvents, type RtmfpServerStats } from './rtmfp-server.js';
 export {
   ServerClient,
   parseHostPort,
   MAX_PEER_INFO_ADDRESSES,
+  MAX_STREAMS_PER_CLIENT,
   type ServerApplication,
+  type ServerClientContext,
   type ConnectDecision,
   type ServerClientState,
 } from './server-client.js';
+export { AppInstance, DEFAULT_INSTANCE_NAME, DEFAULT_IDLE_UNLOAD_MS, type AppInstanceOptions, type InstanceMember } from './app-instance.js';
+export {
+  LiveStream,
+  relayedMessage,
+  relayedMessageOf,
+  type RelayedMessage,
+  type StreamPublisher,
+  type StreamSubscriber,
+} from './live-stream.js';
+export { ServerNetStream, DEFAULT_RELAY_MEDIA_LIFETIME_MS, MAX_STREAM_NAME_LENGTH, type ServerStreamRole } from './server-net-stream.js';
+export { createRelayCounters, type RelayCounters } from './relay-counters.js';
+export { SILENT_LOGGER, type ServerLogger } from './server-logger.js';

@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events';
 import { toHex } from '../crypto/hex.js';
 import { Endpoint, type EndpointOptions } from '../session/endpoint.js';
 import { createServerIdentity, type Identity } from '../session/handshake/identity.js';
-import { ServerClient, type ServerApplication } from './server-client.js';
+import { ServerClient, type ServerApplication, type ServerClientContext } from './server-client.js';
+import { AppInstance, DEFAULT_IDLE_UNLOAD_MS, DEFAULT_INSTANCE_NAME, type AppInstanceOptions } from './app-instance.js';
+import { createRelayCounters, type RelayCounters } from './relay-counters.js';
+import { DEFAULT_RELAY_MEDIA_LIFETIME_MS } from './server-net-stream.js';
+import { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
 
 export interface RtmfpServerOptions extends ServerApplication {
   /** Bind address. Default 0.0.0.0. */
@@ -15,6 +19,26 @@ export interface RtmfpServerOptions extends ServerApplication {
   endpoint?: Omit<EndpointOptions, 'host' | 'port' | 'identity'>;
   /** How long close() waits for clients' orderly session closes. Default 3000. */
   closeWaitMs?: number;
+  /** Application names served; undefined or empty: any name (one open application). */
+  applications?: readonly string[];
+  /** Where streams published with type "record" / "append" are written (<app>/<instance>/<name>.flv). */
+  recordDirectory?: string;
+  /** pino-compatible logger. Default: silent. */
+  logger?: ServerLogger;
+  /** Lifetime of relayed audio/video messages (partial reliability). Default 2000 ms. */
+  mediaLifetimeMs?: number;
+  /** How long an idle instance stays loaded. Default 30 s. */
+  instanceIdleUnloadMs?: number;
+}
+
+/** A snapshot of what the server holds and what its relay did. */
+export interface RtmfpServerStats {
+  clients: number;
+  instances: number;
+  streams: number;
+  publishers: number;
+  players: number;
+  relay: RelayCounters;
 }
 
 export interface RtmfpServerEvents {
@@ -32,7 +56,13 @@ export interface RtmfpServerEvents {
 export class RtmfpServer extends EventEmitter<RtmfpServerEvents> {
   readonly endpoint: Endpoint;
   readonly clients = new Set<ServerClient>();
+  /** Loaded application instances by "app/instance". */
+  readonly instances = new Map<string, AppInstance>();
+  /** What the relay did since the server started. */
+  readonly relayCounters: RelayCounters = createRelayCounters();
+  readonly logger: ServerLogger;
   private readonly options: RtmfpServerOptions;
+  private readonly clientContext: ServerClientContext;
   private closing: Promise<void> | undefined;
 
   static async listen(options: RtmfpServerOptions = {}): Promise<RtmfpServer> {
@@ -49,8 +79,17 @@ export class RtmfpServer extends EventEmitter<RtmfpServerEvents> {
     super();
     this.endpoint = endpoint;
     this.options = options;
+    this.logger = options.logger ?? SILENT_LOGGER;
+    const apps = options.applications?.length ? new Set(options.applications) : undefined;
+    this.clientContext = {
+      counters: this.relayCounters,
+      logger: this.logger,
+      mediaLifetimeMs: options.mediaLifetimeMs ?? DEFAULT_RELAY_MEDIA_LIFETIME_MS,
+      hasApplication: (app) => app.length > 0 && (!apps || apps.has(app)),
+      instanceFor: (app, name) => this.instance(app, name),
+    };
     endpoint.on('session', (session) => {
-      const client = new ServerClient(session, endpoint.peerId, options);
+      const client = new ServerClient(session, endpoint.peerId, options, this.clientContext);
       this.clients.add(client);
       client.once('close', () => {
         this.clients.delete(client);
@@ -73,6 +112,43 @@ export class RtmfpServer extends EventEmitter<RtmfpServerEvents> {
     return toHex(this.endpoint.peerId);
   }
 
+  /**
+   * The instance `app/name`, loaded on first use (a client connecting loads it too). Options apply
+   * when it is loaded here; `keepLoaded` can also be set later on the instance.
+   */
+  instance(app: string, name: string = DEFAULT_INSTANCE_NAME, options: AppInstanceOptions = {}): AppInstance {
+    const key = `${app}/${name}`;
+    let inst = this.instances.get(key);
+    if (!inst) {
+      inst = new AppInstance(app, name, this.relayCounters, { idleUnloadMs: this.options.instanceIdleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS, ...options });
+      this.instances.set(key, inst);
+      this.logger.info({ app, instance: name }, 'instance loaded');
+      const loaded = inst;
+      loaded.once('unload', () => {
+        if (this.instances.get(key) === loaded) this.instances.delete(key);
+        this.logger.info({ app, instance: name }, 'instance unloaded');
+      });
+    } else if (options.keepLoaded !== undefined) {
+      inst.keepLoaded = options.keepLoaded;
+      inst.checkIdle();
+    }
+    return inst;
+  }
+
+  stats(): RtmfpServerStats {
+    let streams = 0;
+    let publishers = 0;
+    let players = 0;
+    for (const inst of this.instances.values()) {
+      for (const s of inst.streams.values()) {
+        streams++;
+        if (s.publisher) publishers++;
+        players += s.subscribers.size;
+      }
+    }
+    return { clients: this.clients.size, instances: this.instances.size, streams, publishers, players, relay: { ...this.relayCounters } };
+  }
+
   /** Closes every client's session (orderly, bounded by closeWaitMs), then the socket. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -82,6 +158,7 @@ export class RtmfpServer extends EventEmitter<RtmfpServerEvents> {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, this.options.closeWaitMs ?? 3000)))]);
       clearTimeout(timer);
+      for (const inst of [...this.instances.values()]) inst.unload();
       await this.endpoint.close();
     })();
     return this.closing;

@@ -3,7 +3,7 @@ import { RtmfpError } from '../errors.js';
 import { toHex } from '../crypto/hex.js';
 import type { OutgoingFlow, Session } from '../session/session.js';
 import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
-import { AddressOrigin, socketAddressFromEndpoint, type SocketAddress } from '../wire/address.js';
+import { AddressOrigin, formatSocketAddress, socketAddressFromEndpoint, type SocketAddress } from '../wire/address.js';
 import { isPlainObject, type AmfObject, type AmfValue } from '../wire/amf/types.js';
 import { decodeTcMetadata, encodeTcMetadata, isTcMetadata } from '../wire/flash/tc-metadata.js';
 import { encodeCommandMessage, FlashMessageDecoder } from '../wire/flash/message.js';
@@ -11,6 +11,12 @@ import type { FlashCommand } from '../wire/flash/command.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
 import { makeStatusInfo, StatusLevel } from '../wire/flash/status.js';
 import { NetConnectionCode } from '../flash/net-status.js';
+import type { FlashMessage } from '../wire/flash/message.js';
+import { DEFAULT_INSTANCE_NAME, type AppInstance, type InstanceMember } from './app-instance.js';
+import type { LiveStream } from './live-stream.js';
+import type { RelayCounters } from './relay-counters.js';
+import { ServerNetStream } from './server-net-stream.js';
+import type { ServerLogger } from './server-logger.js';
 
 /** What the application's onConnect hook answers: accept, or reject with an optional description. */
 export type ConnectDecision = boolean | { accept: boolean; description?: string; code?: string };
@@ -23,7 +29,27 @@ export interface ServerApplication {
   methods?: Record<string, (client: ServerClient, ...args: AmfValue[]) => AmfValue | Promise<AmfValue>>;
   /** A connected client's session ended. */
   onDisconnect?: (client: ServerClient) => void;
+  /** May this client publish `name` (type "live", "record" or "append")? Default: yes. */
+  onPublish?: (client: ServerClient, name: string, type: string) => boolean | Promise<boolean>;
+  /** May this client play `name`? Default: yes. */
+  onPlay?: (client: ServerClient, name: string) => boolean | Promise<boolean>;
 }
+
+/** What a ServerClient needs from its server. */
+export interface ServerClientContext {
+  readonly counters: RelayCounters;
+  readonly logger: ServerLogger;
+  readonly mediaLifetimeMs: number;
+  /** Whether an application of that name is served. */
+  hasApplication(app: string): boolean;
+  /** The instance a connecting client joins (loaded on demand). */
+  instanceFor(app: string, instance: string): AppInstance;
+  /** Records a stream published with type record/append. */
+  startRecording?(instance: AppInstance, stream: LiveStream, name: string, append: boolean): Promise<{ code: string; description: string }>;
+}
+
+/** Most NetStreams one client may have open at once. */
+export const MAX_STREAMS_PER_CLIENT = 256;
 
 export type ServerClientState = 'connecting' | 'connected' | 'rejected' | 'closed';
 
@@ -36,7 +62,8 @@ const REJECT_LINGER_MS = 2000;
  * One client of an RtmfpServer: its session, the NetConnection flow (TC stream 0) it opened,
  * and the return flow the server answers on (wire-reference E.3).
  */
-export class ServerClient extends EventEmitter<{ close: [] }> {
+export class ServerClient extends EventEmitter<{ close: [] }> implements InstanceMember {
+  readonly kind = 'client';
   readonly session: Session;
   /** The server's peer ID (hex): what the client sees as farID. */
   readonly nearID: string;
@@ -51,17 +78,25 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
   objectEncoding: ObjectEncoding = 0;
   /** Commands on the NetConnection flow that did not decode (dropped). */
   malformedMessages = 0;
+  /** The application instance joined once connected. */
+  appInstance: AppInstance | undefined;
+  /** This client's NetStreams by stream ID. */
+  readonly streams = new Map<number, ServerNetStream>();
 
   private readonly application: ServerApplication;
   private readonly decoder = new FlashMessageDecoder();
   private controlFlowId: number | undefined;
   private returnFlow: OutgoingFlow | undefined;
   private connectSeen = false;
+  private readonly context: ServerClientContext;
+  /** Receive flows of NetStreams: flow ID -> stream ID (-1: not a stream flow of ours). */
+  private readonly streamFlows = new Map<number, number>();
 
-  constructor(session: Session, serverPeerId: Uint8Array, application: ServerApplication) {
+  constructor(session: Session, serverPeerId: Uint8Array, application: ServerApplication, context: ServerClientContext) {
     super();
     this.session = session;
     this.application = application;
+    this.context = context;
     this.nearID = toHex(serverPeerId);
     this.farID = toHex(session.farPeerId);
     session.on('message', (flow, message) => this.onMessage(flow, message));
@@ -89,6 +124,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
   }
 
   private onMessage(flow: ReceiveFlowInfo, message: Uint8Array): void {
+    if (this.controlFlowId !== undefined && flow.flowId !== this.controlFlowId) return this.onStreamMessage(flow, message);
     if (this.controlFlowId === undefined) {
       // The NetConnection flow: TC metadata stream 0, not a return flow (wire-reference E.3).
       if (flow.associatedFlowId !== undefined || !isTcMetadata(flow.metadata)) return;
@@ -99,8 +135,6 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
       }
       this.controlFlowId = flow.flowId;
       this.returnFlow = this.session.openFlow(encodeTcMetadata(0), { returnFlowAssociation: flow.flowId });
-    } else if (flow.flowId !== this.controlFlowId) {
-      return;
     }
     let command: FlashCommand;
     try {
@@ -127,6 +161,13 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
     }
     if (this.state !== 'connected') return;
     if (c.name === 'setPeerInfo') return this.onSetPeerInfo(c);
+    if (c.name === 'createStream') return this.onCreateStream(c);
+    if (c.name === 'deleteStream') {
+      const id = c.args[0];
+      if (typeof id === 'number') this.streams.get(id)?.close();
+      if (typeof id === 'number') this.streams.delete(id);
+      return;
+    }
     const method = this.application.methods?.[c.name];
     if (!method || !Object.hasOwn(this.application.methods!, c.name)) {
       this.answerError(c.transactionId, NetConnectionCode.CallFailed, `Method not found (${c.name})`);
@@ -156,7 +197,9 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
     this.objectEncoding = co.objectEncoding === 3 ? 3 : 0;
 
     let decision: ConnectDecision;
-    try {
+    if (!this.context.hasApplication(this.app)) {
+      decision = { accept: false, code: NetConnectionCode.ConnectInvalidApp, description: `No application "${this.app}".` };
+    } else try {
       decision = this.application.onConnect ? await this.application.onConnect(this, c.args) : true;
     } catch (e) {
       decision = { accept: false, description: (e as Error)?.message ?? String(e) };
@@ -165,6 +208,9 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
     const accept = typeof decision === 'boolean' ? decision : decision.accept;
     if (accept) {
       this.state = 'connected';
+      this.appInstance = this.context.instanceFor(this.app, this.instance || DEFAULT_INSTANCE_NAME);
+      this.appInstance.join(this);
+      this.context.logger.info({ client: this.farID, app: this.app, instance: this.appInstance.name, address: formatSocketAddress(this.farAddress) }, 'connect');
       const info = makeStatusInfo(StatusLevel.Status, NetConnectionCode.ConnectSuccess, 'Connection succeeded.', { objectEncoding: this.objectEncoding });
       this.write({ name: '_result', transactionId: c.transactionId, commandObject: null, args: [info] }, 0);
       return;
@@ -204,9 +250,76 @@ export class ServerClient extends EventEmitter<{ close: [] }> {
     return this.returnFlow!.write(encodeCommandMessage(cmd, { objectEncoding: encoding }));
   }
 
+  /** `createStream` (E.4): the lowest free stream ID from 1, answered with `_result`. */
+  private onCreateStream(c: FlashCommand): void {
+    if (this.streams.size >= MAX_STREAMS_PER_CLIENT) {
+      this.answerError(c.transactionId, NetConnectionCode.CallFailed, `at most ${MAX_STREAMS_PER_CLIENT} streams`);
+      return;
+    }
+    let id = 1;
+    while (this.streams.has(id)) id++;
+    const instance = this.appInstance!;
+    const ctx = this.context;
+    const stream = new ServerNetStream(
+      id,
+      { session: this.session, association: this.controlFlowId },
+      {
+        counters: ctx.counters,
+        mediaLifetimeMs: ctx.mediaLifetimeMs,
+        instance,
+        mayPublish: async (name, type) => (this.application.onPublish ? await this.application.onPublish(this, name, type) : true),
+        mayPlay: async (name) => (this.application.onPlay ? await this.application.onPlay(this, name) : true),
+        ...(ctx.startRecording ? { startRecording: (s, name, append) => ctx.startRecording!(instance, s, name, append) } : {}),
+        writeControl: (m) => {
+          if (this.state === 'connected') this.returnFlow!.write(m);
+        },
+        log: (msg, fields) => ctx.logger.info({ client: this.farID, ...fields }, msg),
+      },
+    );
+    this.streams.set(id, stream);
+    this.write({ name: '_result', transactionId: c.transactionId, commandObject: null, args: [id] });
+  }
+
+  /** A message on a NetStream flow: TC metadata stream N, answering our return flow (E.3). */
+  private onStreamMessage(flow: ReceiveFlowInfo, message: Uint8Array): void {
+    let id = this.streamFlows.get(flow.flowId);
+    if (id === undefined) {
+      id = -1;
+      if (isTcMetadata(flow.metadata) && flow.associatedFlowId === this.returnFlow?.flowId) {
+        try {
+          id = decodeTcMetadata(flow.metadata).streamId ?? -1;
+        } catch {
+          id = -1;
+        }
+      }
+      this.streamFlows.set(flow.flowId, id);
+      // Flows for no open stream are refused, as rtmfp-cpp does (E.1).
+      if (id <= 0 || !this.streams.has(id)) this.session.rejectFlow(flow.flowId);
+    }
+    const stream = id > 0 ? this.streams.get(id) : undefined;
+    if (!stream || this.state !== 'connected') return;
+    let m: FlashMessage;
+    try {
+      m = this.decoder.decode(message);
+    } catch (e) {
+      if (e instanceof RtmfpError) {
+        this.malformedMessages++;
+        return;
+      }
+      throw e;
+    }
+    stream.onMessage(message, m);
+  }
+
   private onClose(): void {
     const was = this.state;
     this.state = 'closed';
+    for (const s of this.streams.values()) s.close();
+    this.streams.clear();
+    if (this.appInstance) {
+      this.appInstance.leave(this);
+      this.context.logger.info({ client: this.farID, app: this.app, instance: this.appInstance.name }, 'disconnect');
+    }
     if (was === 'connected') this.application.onDisconnect?.(this);
     this.emit('close');
   }

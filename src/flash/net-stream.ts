@@ -1,0 +1,258 @@
+import { EventEmitter } from 'node:events';
+import { RtmfpError } from '../errors.js';
+import type { AmfValue } from '../wire/amf/types.js';
+import type { FlashMessage } from '../wire/flash/message.js';
+import { encodeCommandMessage, encodeDataMessage, FlashMessageType, FLASH_MESSAGE_HEADER_LENGTH } from '../wire/flash/message.js';
+import { findStatusInfo } from '../wire/flash/status.js';
+import type { ObjectEncoding } from '../wire/flash/payload.js';
+import { localStatus, netStatusFromInfo, NetStreamCode, StatusLevel, type NetStatusInfo } from './net-status.js';
+import type { StreamTransport } from './stream-transport.js';
+
+/** Where a NetStream's messages go and come from: a server connection or a direct peer path. */
+export interface NetStreamHost {
+  readonly objectEncoding: ObjectEncoding;
+  /** Called once by the NetStream constructor: obtain a stream ID and a transport, then call ns.attach(). */
+  attachStream(stream: NetStream): void;
+  /** The stream is closed: release its ID and flows. */
+  detachStream(stream: NetStream): void;
+}
+
+export interface NetStreamEvents {
+  netStatus: [info: NetStatusInfo];
+  /** Audio message (FLV audio tag body). `payload` is valid only during the call: copy to keep. */
+  audio: [timestamp: number, payload: Uint8Array];
+  /** Video message (FLV video tag body). `payload` is valid only during the call: copy to keep. */
+  video: [timestamp: number, payload: Uint8Array];
+  /** Data message: onMetaData, NetStream.send handlers (wire-reference E.7). */
+  data: [handler: string, args: AmfValue[], timestamp: number];
+  close: [];
+}
+
+export type NetStreamState = 'creating' | 'idle' | 'publishing' | 'playing' | 'closed';
+
+export interface NetStreamCounters {
+  audioOut: number;
+  videoOut: number;
+  /** sendAudio/sendVideo calls refused (not publishing, or the flow was full). */
+  mediaDropped: number;
+  audioIn: number;
+  videoIn: number;
+  dataIn: number;
+  /** Messages that did not decode (dropped). */
+  malformed: number;
+}
+
+/** Publish modes of ActionScript's NetStream.publish. */
+export type PublishType = 'live' | 'record' | 'append';
+
+/** Lifetime of published audio and video messages: later than this, a frame is worthless. */
+export const DEFAULT_MEDIA_LIFETIME_MS = 2000;
+
+/**
+ * ActionScript's NetStream over RTMFP (RFC 7425 section 5, wire-reference E.3/E.4): a stream
+ * created on a NetConnection (`createStream`), then `publish` or `play`; audio, video and data
+ * messages travel on the stream's flows with TC metadata naming the stream ID.
+ *
+ * `new NetStream(nc)` streams through the server; `new NetStream(nc, NetStream.DIRECT_CONNECTIONS)`
+ * publishes directly to peers; `new NetStream(nc, peerID)` plays a peer's direct stream.
+ */
+export class NetStream extends EventEmitter<NetStreamEvents> {
+  /** Second constructor argument for a stream published directly to peers (RFC 7425 5.4). */
+  static readonly DIRECT_CONNECTIONS = 'directConnections';
+
+  /** Handlers for data messages and the NetStream's own callbacks (ActionScript `NetStream.client`). */
+  client: Record<string, (...args: AmfValue[]) => unknown> = {};
+  readonly host: NetStreamHost;
+  /** undefined: through the server; DIRECT_CONNECTIONS; or the publisher's peer ID (hex). */
+  readonly farID: string | undefined;
+  state: NetStreamState = 'creating';
+  /** Assigned by the server (or the direct path); 0 until then. */
+  streamId = 0;
+  /** Name given to publish() or play(). */
+  name: string | undefined;
+  /** Lifetime of published audio/video messages (partial reliability). */
+  mediaLifetimeMs = DEFAULT_MEDIA_LIFETIME_MS;
+  readonly counters: NetStreamCounters = { audioOut: 0, videoOut: 0, mediaDropped: 0, audioIn: 0, videoIn: 0, dataIn: 0, malformed: 0 };
+
+  private transport: StreamTransport | undefined;
+  /** Operations asked for before the stream ID was known, in order. */
+  private queued: (() => void)[] = [];
+
+  constructor(host: NetStreamHost, peerID?: string) {
+    super();
+    this.host = host;
+    this.farID = peerID;
+    host.attachStream(this);
+  }
+
+  get direct(): boolean {
+    return this.farID !== undefined;
+  }
+
+  /** Called by the host once the stream exists. */
+  attach(streamId: number, transport: StreamTransport | undefined): void {
+    if (this.state !== 'creating') return;
+    this.streamId = streamId;
+    this.transport = transport;
+    this.state = 'idle';
+    const q = this.queued;
+    this.queued = [];
+    for (const op of q) op();
+  }
+
+  /** Called by the host when the stream cannot be created or its connection ended. */
+  fail(info: NetStatusInfo): void {
+    if (this.state === 'closed') return;
+    this.emit('netStatus', info);
+    this.finish();
+  }
+
+  /** Replaces the transport (a direct publisher answers each peer on its own flows). */
+  setTransport(transport: StreamTransport | undefined): void {
+    this.transport = transport;
+  }
+
+  /** Starts publishing `name`. Status: NetStream.Publish.Start or NetStream.Publish.BadName. */
+  publish(name: string, type: PublishType = 'live'): void {
+    this.whenReady(() => {
+      this.name = name;
+      this.state = 'publishing';
+      this.command('publish', name, type);
+    });
+  }
+
+  /** Plays `name`. Status: NetStream.Play.Reset, NetStream.Play.Start, then media. */
+  play(name: string, ...args: AmfValue[]): void {
+    this.whenReady(() => {
+      this.name = name;
+      this.state = 'playing';
+      this.command('play', name, ...args);
+    });
+  }
+
+  /** Sends a data message to every subscriber (`handler` is called on their `client`). */
+  send(handler: string, ...args: AmfValue[]): void {
+    this.whenReady(() => {
+      this.transport?.writeControl(encodeDataMessage({ handler, args }, { objectEncoding: 0 }));
+    });
+  }
+
+  /** Asks the server to stop (true) or resume (false) sending audio to this player. */
+  receiveAudio(flag: boolean): void {
+    this.whenReady(() => this.command('receiveAudio', flag));
+  }
+
+  receiveVideo(flag: boolean): void {
+    this.whenReady(() => this.command('receiveVideo', flag));
+  }
+
+  pause(): void {
+    this.whenReady(() => this.command('pause', true));
+  }
+
+  resume(): void {
+    this.whenReady(() => this.command('pause', false));
+  }
+
+  /** Publishes one audio message (an FLV audio tag body). False: not sent (not publishing, flow full). */
+  sendAudio(timestamp: number, payload: Uint8Array): boolean {
+    return this.sendMedia(FlashMessageType.Audio, timestamp, payload);
+  }
+
+  /** Publishes one video message (an FLV video tag body). False: not sent (not publishing, flow full). */
+  sendVideo(timestamp: number, payload: Uint8Array): boolean {
+    return this.sendMedia(FlashMessageType.Video, timestamp, payload);
+  }
+
+  /** Stops publishing or playing and deletes the stream. */
+  close(): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'publishing' || this.state === 'playing') this.command('closeStream');
+    this.finish();
+  }
+
+  /** Encodes one media message (header + payload, E.2). */
+  static encodeMedia(type: number, timestamp: number, payload: Uint8Array): Uint8Array {
+    const bytes = new Uint8Array(FLASH_MESSAGE_HEADER_LENGTH + payload.length);
+    bytes[0] = type;
+    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(1, timestamp >>> 0);
+    bytes.set(payload, FLASH_MESSAGE_HEADER_LENGTH);
+    return bytes;
+  }
+
+  /** Handles one decoded message addressed to this stream (from the host). */
+  receive(m: FlashMessage): void {
+    if (this.state === 'closed') return;
+    switch (m.kind) {
+      case 'audio':
+        this.counters.audioIn++;
+        this.emit('audio', m.timestamp, m.payload);
+        return;
+      case 'video':
+        this.counters.videoIn++;
+        this.emit('video', m.timestamp, m.payload);
+        return;
+      case 'data': {
+        this.counters.dataIn++;
+        const { handler, args } = m.data;
+        const fn = this.client[handler];
+        if (typeof fn === 'function' && Object.hasOwn(this.client, handler)) fn.apply(this.client, args);
+        this.emit('data', handler, args, m.timestamp);
+        return;
+      }
+      case 'command': {
+        if (m.command.name !== 'onStatus') {
+          const fn = this.client[m.command.name];
+          if (typeof fn === 'function' && Object.hasOwn(this.client, m.command.name)) fn.apply(this.client, m.command.args);
+          return;
+        }
+        const s = findStatusInfo(m.command);
+        if (!s) return;
+        const info = netStatusFromInfo(s.level, s.code, s.description, s.properties);
+        if (info.code === NetStreamCode.PublishBadName && this.state === 'publishing') this.state = 'idle';
+        this.emit('netStatus', info);
+        return;
+      }
+      default:
+        return; // user control (StreamBegin...) and others: nothing to do
+    }
+  }
+
+  /** Counts a message that did not decode. */
+  malformed(): void {
+    this.counters.malformed++;
+  }
+
+  private sendMedia(type: number, timestamp: number, payload: Uint8Array): boolean {
+    const ok = this.state === 'publishing' && this.transport !== undefined && this.transport.writeMedia(type, NetStream.encodeMedia(type, timestamp, payload), { lifetimeMs: this.mediaLifetimeMs });
+    if (!ok) this.counters.mediaDropped++;
+    else if (type === FlashMessageType.Audio) this.counters.audioOut++;
+    else this.counters.videoOut++;
+    return ok;
+  }
+
+  private command(name: string, ...args: AmfValue[]): void {
+    this.transport?.writeControl(encodeCommandMessage({ name, transactionId: 0, commandObject: null, args }, { objectEncoding: this.host.objectEncoding }));
+  }
+
+  private whenReady(op: () => void): void {
+    if (this.state === 'closed') throw new RtmfpError('ERR_NETSTREAM_CLOSED', 'NetStream is closed');
+    if (this.state === 'creating') this.queued.push(op);
+    else op();
+  }
+
+  private finish(): void {
+    const was = this.state;
+    this.state = 'closed';
+    this.queued = [];
+    this.transport?.close();
+    this.transport = undefined;
+    if (was !== 'closed') this.host.detachStream(this);
+    this.emit('close');
+  }
+}
+
+/** A local status for a stream. */
+export function netStreamStatus(code: string, description?: string, level: string = StatusLevel.Status): NetStatusInfo {
+  return localStatus(level, code, description);
+}
