@@ -153,6 +153,8 @@ export class FlvRecorder
   private awaitingKeyframe = true;
   /** Also hold audio until the keyframe (set when joining a stream that already has an AVC config). */
   private gateAudio = false;
+  /** Waiting for a keyframe because video was dropped (the frames skipped meanwhile count as dropped). */
+  private resyncAfterDrop = false;
   /** The file has its onMetaData (written by this recording, or found in the file appended to). */
   private metadataWritten: boolean;
   /** Messages already written by the catch-up in onPublish (skipped if the server also replays them). */
@@ -237,6 +239,7 @@ export class FlvRecorder
     if (this.highestWritten >= 0) this.offset = Math.min(this.highestWritten + 1, FLV_MAX_TIMESTAMP);
     this.base = undefined;
     this.awaitingKeyframe = true;
+    this.resyncAfterDrop = false;
     this.gateAudio = stream.videoConfig !== undefined;
     this.caughtUp = [];
     for (const m of [stream.metadata, stream.audioConfig, stream.videoConfig]) {
@@ -261,8 +264,12 @@ export class FlvRecorder
         if (type === FlashMessageType.Video) {
           // Nothing decodes before a keyframe: not recorded, not a drop. An AVC keyframe must be
           // a coded frame (AVCPacketType 1), not the end-of-sequence marker (2) that shares its frame type.
-          if (!message.keyframe || (videoCodecId(message.payload) === FlvVideoCodec.Avc && message.payload[1] !== 1)) return;
+          if (!message.keyframe || (videoCodecId(message.payload) === FlvVideoCodec.Avc && message.payload[1] !== 1)) {
+            if (this.resyncAfterDrop) this.counters.dropped++; // lost to the overflow too
+            return;
+          }
           this.awaitingKeyframe = false;
+          this.resyncAfterDrop = false;
           this.gateAudio = false;
         } else if (this.gateAudio) {
           return; // joined an AVC stream mid-way: the file's media starts at the keyframe
@@ -309,7 +316,10 @@ export class FlvRecorder
     if (data && this.metadataWritten) return;
     if (this.queuedBytes + size > this.maxQueueBytes) {
       this.counters.dropped++;
-      if (message.type === FlashMessageType.Video || message.type === FlashMessageType.Audio) this.awaitingKeyframe = true;
+      if (message.type === FlashMessageType.Video) {
+        this.awaitingKeyframe = true;
+        this.resyncAfterDrop = true;
+      }
       return;
     }
     if (data) this.metadataWritten = true;
