@@ -115,6 +115,25 @@ manual('loop: passes follow each other with rising timestamps; metadata once; st
   assert.is(collector.messages.length, count);
 });
 
+manual('loop over a file whose timestamps start at 1000: the seam is one frame interval', async () => {
+  const clock = new ManualClock();
+  const path = join(dir, 'offset.flv');
+  const body = new Uint8Array([0x12, 1, 2, 3]);
+  writeFlv(path, [1000, 1040, 1080].map((timestamp) => ({ type: FlvTagType.Video, timestamp, data: body })));
+  const stream = new LiveStream('offset', createRelayCounters());
+  const collector = new Collector(() => clock.now());
+  stream.subscribe(collector);
+  const publisher = await FlvFilePublisher.start(stream, path, { clock, loop: true });
+  let finished = false;
+  void publisher.done.then(() => (finished = true));
+  await driveClock(clock, () => finished, () => collector.messages.length >= 9);
+  publisher.stop();
+  const result = await publisher.done;
+  assert.ok(result.passes >= 2, `${result.passes} passes`);
+  assert.equal(collector.messages.slice(0, 9).map((m) => m.timestamp), [1000, 1040, 1080, 1120, 1160, 1200, 1240, 1280, 1320]);
+  assert.equal(collector.messages.slice(0, 9).map((m) => m.at), [0, 40, 80, 120, 160, 200, 240, 280, 320]);
+});
+
 manual('a timestamp jump is a discontinuity, not a 16-minute wait', async () => {
   const clock = new ManualClock();
   const path = join(dir, 'jump.flv');

@@ -216,14 +216,12 @@ export class FlvFilePublisher implements StreamPublisher, InstanceMember {
     let next: FlvTag | undefined = first;
     for (;;) {
       let passTags = 0;
-      let passFirstTs: number | undefined;
-      let passLastTs = 0;
+      let passMaxTs = 0; // highest timestamp relayed in this pass (loop offset included)
       let step = 0; // latest positive gap between consecutive tags: the loop seam's gap
       while (next !== undefined) {
         if (this.stopReason !== undefined) return;
         const tag = next;
         const ts = Math.min(tag.timestamp + loopOffset, 0xffffffff);
-        passFirstTs ??= tag.timestamp;
         if (previousTs !== undefined && ts > previousTs) step = ts - previousTs;
         if (this.realtime) {
           if (originTs === undefined || (previousTs !== undefined && Math.abs(ts - previousTs) > this.maxJump)) {
@@ -242,7 +240,7 @@ export class FlvFilePublisher implements StreamPublisher, InstanceMember {
         this.tags++;
         passTags++;
         previousTs = ts;
-        if (tag.timestamp > passLastTs) passLastTs = tag.timestamp;
+        if (ts > passMaxTs) passMaxTs = ts;
         const r = await this.iterator.next();
         next = r.done === true ? undefined : r.value;
       }
@@ -250,13 +248,13 @@ export class FlvFilePublisher implements StreamPublisher, InstanceMember {
       result.truncation = this.reader.truncation;
       // A pass with no tags would loop forever without relaying anything.
       if (!this.options.loop || passTags === 0 || this.stopReason !== undefined) return;
-      loopOffset += passLastTs - (passFirstTs ?? 0) + Math.max(step, 1);
       await this.closeReader();
       const reopened = await FlvFilePublisher.openFile(this.path, this.options.reader);
       this.reader = reopened.reader;
       this.iterator = reopened.iterator;
       next = reopened.first;
-      if (next !== undefined) loopOffset -= next.timestamp;
+      // The next pass's first tag follows this pass's last one by one tag interval.
+      if (next !== undefined) loopOffset = Math.max(0, passMaxTs + Math.max(step, 1) - next.timestamp);
     }
   }
 

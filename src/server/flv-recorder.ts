@@ -6,7 +6,7 @@
 // audio / video / AMF0 data message payloads (wire-reference E.2, E.7), so nothing is re-encoded.
 import { EventEmitter } from 'node:events';
 import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import { RtmfpError } from '../errors.js';
 import { FlvError } from '../media/errors.js';
 import { encodeFlvHeader, encodeFlvTag, FLV_MAX_TIMESTAMP, FlvTagType, FlvVideoCodec, videoCodecId } from '../media/flv-format.js';
@@ -32,6 +32,25 @@ export class FlvRecorderError extends RtmfpError {
   constructor(code: FlvRecorderErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
+}
+
+/**
+ * Where a stream published with type "record" / "append" is written: `<directory>/<app>/<instance>/<name>.flv`.
+ * Stream names come from clients: each '/'-separated part must be a plain name (not empty,
+ * '.', '..', no backslash or NUL), so a name can never point outside `directory`.
+ * Throws FlvRecorderError (Options) otherwise.
+ */
+export function recordFilePath(directory: string, app: string, instance: string, name: string): string {
+  const parts = [...app.split('/'), ...instance.split('/'), ...name.split('/')];
+  for (const part of parts) {
+    if (part === '' || part === '.' || part === '..' || part.includes('\\') || part.includes('\0')) {
+      throw new FlvRecorderError(FlvRecorderErrorCode.Options, `cannot record ${JSON.stringify(`${app}/${instance}/${name}`)}: unsafe path part ${JSON.stringify(part)}`);
+    }
+  }
+  const root = resolve(directory);
+  const path = resolve(root, ...parts.slice(0, -1), `${parts[parts.length - 1]}.flv`);
+  if (!path.startsWith(root + sep)) throw new FlvRecorderError(FlvRecorderErrorCode.Options, `cannot record ${name}: outside ${directory}`);
+  return path;
 }
 
 /** Bytes of queued tag bodies past which new messages are dropped (and counted). */
