@@ -241,6 +241,15 @@ recorder('a full queue drops and counts; video resumes at the next keyframe', as
   assert.ok(burstMs < 50, `the relay was not held up (${burstMs.toFixed(2)} ms for 10 messages)`);
 });
 
+recorder('a recording stopped before any message is a valid empty FLV file', async () => {
+  const path = join(dir, 'empty-recording.flv');
+  const rec = (await FlvRecorder.open(path)).record(new LiveStream('e', createRelayCounters()));
+  await rec.stop();
+  assert.ok(sameBytes(readFileSync(path), flvBytes([])), 'the 13-byte header and PreviousTagSize0');
+  assert.is(rec.counters.bytesWritten, 13);
+  assert.is(rec.counters.tagsWritten, 0);
+});
+
 recorder('stop() is idempotent and the recorder ignores messages after it', async () => {
   const path = join(dir, 'stopped.flv');
   const stream = new LiveStream('s', createRelayCounters());

@@ -203,8 +203,8 @@ export class FlvRecorder
   }
 
   /**
-   * Creates the file (and its parent directories) and returns a recorder; subscribe it to a
-   * stream with `stream.subscribe(recorder)`. Rejects with FlvRecorderError (Open) when the
+   * Creates the file (and its parent directories) and returns a recorder; start it with
+   * `recorder.record(stream)`. Rejects with FlvRecorderError (Open) when the
    * file cannot be opened; nothing has been subscribed then.
    */
   static async open(path: string, options: FlvRecorderOptions = {}): Promise<FlvRecorder> {
@@ -384,7 +384,15 @@ export class FlvRecorder
         this.queuedBytes -= bodies;
         this.counters.tagsWritten += tags;
       }
-      if (this.state === 'stopping') await this.finish(undefined);
+      if (this.state === 'stopping') {
+        // Nothing was recorded: still leave a valid (empty) FLV file behind.
+        if (this.pendingHeader) {
+          const header = this.pendingHeader;
+          this.pendingHeader = undefined;
+          await this.writeAll([header]);
+        }
+        await this.finish(undefined);
+      }
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       await this.finish(new FlvRecorderError(FlvRecorderErrorCode.Write, `recording to ${this.path} failed: ${message}`, { cause: e }));
