@@ -74,22 +74,24 @@ if (ready && !made) console.log('server-flv-e2e: this ffmpeg lacks libx264 or aa
 const e2e = suite('FLV end to end through RtmfpServer');
 e2e.after(() => rmSync(dir, { recursive: true, force: true }));
 
-e2e('a client publishes the file; the server records it frame-exact and ffprobe decodes it', async () => {
+e2e('a client publishes the file with publish(name, "record"); the server records it frame-exact and ffprobe decodes it', async () => {
   if (!made) return;
   const sourceTags = await readTags(source);
-  const server = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  const server = await RtmfpServer.listen({ host: LOOP, port: 0, recordDirectory: join(dir, 'records') });
   const ncs: NetConnection[] = [];
   try {
     const nc = await connect(server.port);
     ncs.push(nc);
     const pub = new NetStream(nc);
     const started = statusOf(pub, 'NetStream.Publish.Start');
-    pub.publish('cam');
+    const recording = statusOf(pub, 'NetStream.Record.Start');
+    pub.publish('cam', 'record');
     await started;
-    // The server application records the stream from its first message.
+    await recording;
     const instance = server.instance('live');
     const path = recordFilePath(join(dir, 'records'), 'live', instance.name, 'cam');
-    const recorder = (await FlvRecorder.open(path, { instance })).record(instance.stream('cam'));
+    const recorder = [...instance.stream('cam').subscribers].find((s): s is FlvRecorder => s instanceof FlvRecorder);
+    assert.ok(recorder, 'the server subscribed a recorder to the stream');
 
     // The file, in 40 ms ticks at 4x real time: metadata via @setDataFrame, then audio/video.
     const t0 = Date.now();

@@ -3,6 +3,8 @@
 // application) and unloaded once it has been idle for `idleUnloadMs`, unless kept loaded.
 import { EventEmitter } from 'node:events';
 import { LiveStream } from './live-stream.js';
+import { FlvFilePublisher, type FlvFilePublisherOptions } from './flv-file-publisher.js';
+import { FlvRecorder, type FlvRecorderOptions } from './flv-recorder.js';
 import type { RelayCounters } from './relay-counters.js';
 
 /** Instance name used when the URI names only the application (FMS's convention). */
@@ -55,6 +57,20 @@ export class AppInstance extends EventEmitter<{ unload: [] }> {
       this.streams.set(name, s);
     }
     return s;
+  }
+
+  /**
+   * Publishes an FLV file as the live stream `name`, paced by its timestamps (see
+   * FlvFilePublisher). Rejects with a typed error when the name is already published.
+   */
+  publishFile(name: string, path: string, options: Omit<FlvFilePublisherOptions, 'instance'> = {}): Promise<FlvFilePublisher> {
+    return FlvFilePublisher.start(this.stream(name), path, { ...options, instance: this });
+  }
+
+  /** Records the live stream `name` to an FLV file at `path` (see FlvRecorder). */
+  async record(name: string, path: string, options: Omit<FlvRecorderOptions, 'instance'> = {}): Promise<FlvRecorder> {
+    const recorder = await FlvRecorder.open(path, { ...options, instance: this });
+    return recorder.record(this.stream(name));
   }
 
   /** Forgets a stream nobody publishes or plays any more. */

@@ -23,3 +23,20 @@ export {
 export { ServerNetStream, DEFAULT_RELAY_MEDIA_LIFETIME_MS, MAX_STREAM_NAME_LENGTH, type ServerStreamRole } from './server-net-stream.js';
 export { createRelayCounters, type RelayCounters } from './relay-counters.js';
 export { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
+export {
+  FlvRecorder,
+  FlvRecorderError,
+  FlvRecorderErrorCode,
+  recordFilePath,
+  DEFAULT_RECORD_QUEUE_BYTES,
+  type FlvRecorderOptions,
+  type FlvRecorderCounters,
+  type FlvAppendInfo,
+} from './flv-recorder.js';
+export {
+  FlvFilePublisher,
+  FlvFilePublisherError,
+  FlvFilePublisherErrorCode,
+  type FlvFilePublisherOptions,
+  type FlvFilePublishResult,
+} from './flv-file-publisher.js';

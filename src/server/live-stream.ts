@@ -2,7 +2,7 @@
 // subscribers. The publisher's messages are relayed as the bytes it sent (type, timestamp,
 // payload; wire-reference E.2), so each message is encoded once and every subscriber's flow
 // holds a reference to the same buffer.
-import { isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe } from '../media/flv-format.js';
+import { FlvVideoCodec, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, videoCodecId } from '../media/flv-format.js';
 import { FLASH_MESSAGE_HEADER_LENGTH, FlashMessageType } from '../wire/flash/message.js';
 import type { RelayCounters } from './relay-counters.js';
 
@@ -32,9 +32,18 @@ export function relayedMessage(bytes: Uint8Array): RelayedMessage {
     timestamp,
     bytes,
     payload,
-    keyframe: video && isVideoKeyframe(payload),
+    keyframe: video && isDecodableKeyframe(payload),
     config: video ? isAvcSequenceHeader(payload) : type === FlashMessageType.Audio && isAacSequenceHeader(payload),
   };
+}
+
+/**
+ * A keyframe a decoder can start at: frame type 1 and, for AVC, a coded frame (packet type 1),
+ * not a sequence header (0) or an end-of-sequence marker (2) which share the keyframe nibble.
+ */
+function isDecodableKeyframe(payload: Uint8Array): boolean {
+  if (!isVideoKeyframe(payload)) return false;
+  return videoCodecId(payload) !== FlvVideoCodec.Avc || payload[1] === 1;
 }
 
 /** Builds a RelayedMessage from parts (an FLV tag, say): one allocation for header and payload. */

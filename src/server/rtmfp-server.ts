@@ -7,6 +7,8 @@ import { AppInstance, DEFAULT_IDLE_UNLOAD_MS, DEFAULT_INSTANCE_NAME, type AppIns
 import { createRelayCounters, type RelayCounters } from './relay-counters.js';
 import { DEFAULT_RELAY_MEDIA_LIFETIME_MS } from './server-net-stream.js';
 import { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
+import { recordFilePath } from './flv-recorder.js';
+import { NetStreamCode } from '../flash/net-status.js';
 
 export interface RtmfpServerOptions extends ServerApplication {
   /** Bind address. Default 0.0.0.0. */
@@ -87,6 +89,28 @@ export class RtmfpServer extends EventEmitter<RtmfpServerEvents> {
       mediaLifetimeMs: options.mediaLifetimeMs ?? DEFAULT_RELAY_MEDIA_LIFETIME_MS,
       hasApplication: (app) => app.length > 0 && (!apps || apps.has(app)),
       instanceFor: (app, name) => this.instance(app, name),
+      ...(options.recordDirectory !== undefined
+        ? {
+            startRecording: async (instance, stream, name, append) => {
+              let path: string;
+              try {
+                path = recordFilePath(options.recordDirectory!, instance.app, instance.name, name);
+              } catch (e) {
+                return { code: NetStreamCode.RecordNoAccess, description: (e as Error).message };
+              }
+              try {
+                const recorder = await instance.record(stream.name, path, { append });
+                recorder.on('error', (err) => this.logger.error({ path, err: err.message }, 'recording failed'));
+                recorder.once('close', (c) => this.logger.info({ path, ...c }, 'recording closed'));
+                this.logger.info({ app: instance.app, instance: instance.name, stream: name, path }, 'recording');
+                return { code: NetStreamCode.RecordStart, description: `Recording ${name}.` };
+              } catch (e) {
+                this.logger.error({ path, err: (e as Error).message }, 'cannot record');
+                return { code: NetStreamCode.RecordFailed, description: (e as Error).message };
+              }
+            },
+          }
+        : {}),
     };
     endpoint.on('session', (session) => {
       const client = new ServerClient(session, endpoint.peerId, options, this.clientContext);
