@@ -1,5 +1,5 @@
-// rtmfp-engine: the public surface. Sub-entry points (`rtmfp-engine/wire`, `/amf`, `/flash`,
-// `/crypto`, `/engine`) expose the same modules one layer at a time.
+// rtmfp-engine: the public surface. Sub-entry points (`rtmfp-engine/wire`, `/amf`, `/flash-messages`,
+// `/crypto`, `/engine`, `/session`, `/flow`, `/flash`, `/server`, `/media`) expose the same modules one layer at a time.
 export const VERSION = '0.1.0';
 export { RtmfpError } from './errors.js';
 export * from './wire/index.js';
