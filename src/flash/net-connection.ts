@@ -17,6 +17,8 @@ import { parseRtmfpUri, type RtmfpUri } from './rtmfp-uri.js';
 import { NetStream, type NetStreamHost } from './net-stream.js';
 import { StreamTransport } from './stream-transport.js';
 import { NetStreamCode } from './net-status.js';
+import { DirectStreams, type DirectStreamsOptions } from './direct/direct-streams.js';
+import { peerInfoAddresses } from './direct/local-addresses.js';
 
 /** ActionScript's Responder: callbacks for a call()'s `_result` and `_error`. */
 export interface Responder {
@@ -43,7 +45,12 @@ export interface NetConnectionOptions {
   flashVer?: string;
   /** Extra members of the connect command object (swfUrl, pageUrl, ...). */
   commandObject?: AmfObject;
+  /** Direct (peer-to-peer) streams: peer connect timeout (see src/flash/direct). */
+  direct?: DirectStreamsOptions;
 }
+
+/** The URI of a serverless connection (Flash `connect("rtmfp:")`): only direct streams. */
+export const SERVERLESS_URI = 'rtmfp:';
 
 export interface NetConnectionEvents {
   netStatus: [info: NetStatusInfo];
@@ -111,11 +118,45 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   private readonly streams = new Map<number, NetStream>();
   /** Receive flows of NetStreams: flow ID -> stream ID (or -1: not ours). */
   private readonly streamFlows = new Map<number, number>();
+  /** Direct (peer-to-peer) NetStreams and peer sessions (src/flash/direct, RFC 7425 5.4). */
+  readonly directStreams: DirectStreams;
+  /** The server's address while connected to one (peer introductions go there, B.5). */
+  private serverAddress: { address: string; port: number } | undefined;
+  private serverless = false;
 
   constructor(options: NetConnectionOptions = {}) {
     super();
     this.options = options;
     this.objectEncoding = options.objectEncoding ?? 3;
+    const nc = this;
+    this.directStreams = new DirectStreams(
+      {
+        get endpoint() {
+          return nc.endpoint;
+        },
+        get serverAddress() {
+          return nc.serverAddress;
+        },
+        get connected() {
+          return nc.state === 'connected';
+        },
+      },
+      { ...options.direct, ...(options.closeWaitMs !== undefined ? { closeWaitMs: options.closeWaitMs } : {}) },
+    );
+  }
+
+  /** Our endpoint's bound address (what a serverless peer needs besides our peer ID). */
+  get localAddress(): { address: string; port: number; family: 4 | 6 } | undefined {
+    return this.endpoint?.address;
+  }
+
+  /**
+   * Where to reach a peer for direct streams (`new NetStream(nc, peerID)`) without a server's
+   * introduction, e.g. on a serverless `rtmfp:` connection. With a server, these addresses are
+   * tried alongside the introduction. An empty list forgets the peer.
+   */
+  setPeerAddresses(peerID: string, addresses: readonly { address: string; port: number }[]): void {
+    this.directStreams.setPeerAddresses(peerID, addresses);
   }
 
   get connected(): boolean {
@@ -132,13 +173,14 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     if (this.state === 'connecting' || this.state === 'connected' || this.state === 'rejected') {
       throw new RtmfpError('ERR_NETCONNECTION_STATE', `connect() while ${this.state}`);
     }
-    const target = parseRtmfpUri(uri);
+    const target = uri === SERVERLESS_URI ? undefined : parseRtmfpUri(uri);
     this.reset();
     this.uri = uri;
     this.state = 'connecting';
     return new Promise<NetStatusInfo>((resolve) => {
       this.finishConnect = resolve;
-      void this.open(target, args);
+      if (target) void this.open(target, args);
+      else void this.openServerless();
     });
   }
 
@@ -177,6 +219,13 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   async close(): Promise<void> {
     if (this.state === 'idle' || this.state === 'closed') return;
     const session = this.session;
+    if (this.serverless && this.state === 'connected') {
+      this.state = 'closed';
+      await this.directStreams.close();
+      await this.releaseEndpoint();
+      this.emit('netStatus', localStatus(StatusLevel.Status, NetConnectionCode.ConnectClosed));
+      return;
+    }
     if (!session) {
       // Still resolving or handshaking: open() sees the state and stops.
       this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, 'closed before the connection opened'));
@@ -202,6 +251,32 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     this.session = undefined;
     this.flow = undefined;
     this.nextTransactionId = CONNECT_TRANSACTION_ID + 1;
+    this.serverAddress = undefined;
+    this.serverless = false;
+  }
+
+  /** `connect("rtmfp:")`: no server; our endpoint is bound and direct streams work at once. */
+  private async openServerless(): Promise<void> {
+    this.serverless = true;
+    try {
+      if (this.options.endpoint) {
+        this.endpoint = this.options.endpoint;
+      } else {
+        this.endpoint = await Endpoint.listen({ host: '0.0.0.0', ...this.options.endpointOptions });
+        this.ownEndpoint = true;
+      }
+    } catch (e) {
+      if (this.state === 'connecting') {
+        this.state = 'closed';
+        this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, `cannot bind: ${(e as Error).message}`));
+      }
+      return;
+    }
+    if (this.state !== 'connecting') return void (await this.releaseEndpoint());
+    this.nearID = toHex(this.endpoint.peerId);
+    this.state = 'connected';
+    this.directStreams.bind(this.endpoint);
+    this.endConnect(localStatus(StatusLevel.Status, NetConnectionCode.ConnectSuccess, 'serverless (direct streams only)'));
   }
 
   private async open(target: RtmfpUri, args: AmfValue[]): Promise<void> {
@@ -218,7 +293,8 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
         this.ownEndpoint = true;
       }
       if (this.state !== 'connecting') return void (await this.releaseEndpoint());
-      session = await this.endpoint.connect({ uri: target.tcUrl, addresses: [{ address: found.address, port: target.port }] });
+      this.serverAddress = { address: found.address, port: target.port };
+      session = await this.endpoint.connect({ uri: target.tcUrl, addresses: [this.serverAddress] });
     } catch (e) {
       if (this.state === 'connecting') {
         this.state = 'closed';
@@ -384,6 +460,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
       this.state = 'connected';
       const enc = info?.objectEncoding;
       if (enc === 0 || enc === 3) this.objectEncoding = enc;
+      this.startDirect();
       this.endConnect(info ?? localStatus(StatusLevel.Status, NetConnectionCode.ConnectSuccess));
       return;
     }
@@ -392,6 +469,17 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     // The server closes the session after `_error`; close it ourselves if it does not.
     const session = this.session;
     this.rejectTimer = setTimeout(() => session && this.closeBounded(session), this.options.closeWaitMs ?? 3000);
+  }
+
+  /**
+   * Connected to a server: tell it our addresses (`setPeerInfo`, E.4) so it can introduce peers
+   * (B.5/B.6), and accept the sessions they open to our endpoint.
+   */
+  private startDirect(): void {
+    const endpoint = this.endpoint;
+    if (!endpoint) return;
+    this.directStreams.bind(endpoint);
+    this.send({ name: 'setPeerInfo', transactionId: 0, commandObject: null, args: peerInfoAddresses(endpoint.address) });
   }
 
   private endConnect(info: NetStatusInfo): void {
@@ -406,11 +494,8 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
 
   /** Creates the server-side stream (`createStream`, E.4) and gives the NetStream its flows. */
   attachStream(ns: NetStream): void {
-    if (ns.farID !== undefined) {
-      queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, 'direct streams are not available on this connection')));
-      return;
-    }
-    if (this.state !== 'connected') {
+    if (ns.farID !== undefined) return this.directStreams.attachStream(ns);
+    if (this.state !== 'connected' || this.serverless) {
       queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `NetConnection is ${this.state}`)));
       return;
     }
@@ -434,6 +519,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   }
 
   detachStream(ns: NetStream): void {
+    if (ns.farID !== undefined) return this.directStreams.detachStream(ns);
     if (ns.streamId === 0 || this.streams.get(ns.streamId) !== ns) return;
     this.streams.delete(ns.streamId);
     if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [ns.streamId] });
@@ -459,6 +545,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     // A far close is announced before its Close Ack is flushed (B.4): let that packet go out
     // before our own endpoint (and its socket) closes.
     await new Promise<void>((r) => setImmediate(r));
+    await this.directStreams.close();
     await this.releaseEndpoint();
     const waiters = this.closeWaiters;
     this.closeWaiters = [];
