@@ -4,6 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { isStandaloneSuite } from './relay/standalone-suite.js';
 import { runSuite, runnerOptionsFromEnv } from './runner.js';
 import type { BenchSuite } from './suite.js';
 
@@ -25,8 +26,16 @@ async function main(argv: string[]): Promise<number> {
   const options = runnerOptionsFromEnv(process.env, resultsDir);
   let failures = 0;
   for (const name of wanted) {
-    const mod = (await import(new URL(`${name}.js`, suitesDir).href)) as { default?: BenchSuite };
-    const suite = mod.default;
+    const mod = (await import(new URL(`${name}.js`, suitesDir).href)) as { default?: unknown };
+    if (isStandaloneSuite(mod.default)) {
+      // End-to-end suites (relay) measure on their own and write their own results.
+      console.log(`\n${mod.default.name}: ${mod.default.description}`);
+      const { errors } = await mod.default.run(options);
+      for (const e of errors) console.error(`  ERROR ${e}`);
+      failures += errors.length;
+      continue;
+    }
+    const suite = mod.default as BenchSuite | undefined;
     if (!suite || typeof suite.register !== 'function') {
       console.error(`bench/suites/${name}: no default BenchSuite export`);
       failures++;
