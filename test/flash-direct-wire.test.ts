@@ -135,4 +135,39 @@ test('our player against a librtmfp-style publisher: request flow TC/2000001 wit
   }
 });
 
+test('hostile player input: garbage and a non-string name are refused without harm; a valid play on the same session still works', async () => {
+  const a = await connect('rtmfp:');
+  const raw = await Endpoint.listen({ host: LOOP });
+  try {
+    const pub = new NetStream(a, NetStream.DIRECT_CONNECTIONS);
+    const started = statusOf(pub, 'NetStream.Publish.Start');
+    pub.publish('cam');
+    await started;
+    const session = await raw.connect({ peerId: fromHex(a.nearID, 32), addresses: [{ address: LOOP, port: a.localAddress!.port }] });
+    const seen: Seen[] = [];
+    session.on('message', (flow, m) => void seen.push({ flow, bytes: m.slice() }));
+    // Undecodable bytes, then a command that is not play, then play with a number for a name.
+    const bad = session.openFlow(Uint8Array.from([0x54, 0x43, 0x04, 0x07]));
+    bad.write(Uint8Array.from([0x14, 0, 0, 0, 0, 0x02, 0xff, 0xff]));
+    bad.write(encodeCommandMessage({ name: 'publish', transactionId: 0, commandObject: null, args: ['cam'] }));
+    bad.write(encodeCommandMessage({ name: 'play', transactionId: 0, commandObject: null, args: [42] }));
+    // Metadata that is not TC: ignored.
+    session.openFlow(Uint8Array.from([0x47, 0x43])).write(Uint8Array.from([1, 2, 3]));
+    await until(() => seen.length >= 1, 3000, 'the refusal');
+    const refusal = decodeFlashMessage(seen[0]!.bytes);
+    assert.ok(refusal.kind === 'command' && (refusal.command.args[0] as { code: string }).code === 'NetStream.Play.StreamNotFound');
+    assert.is(seen[0]!.flow.associatedFlowId, bad.flowId);
+    assert.is(a.directStreams.counters.malformed, 1);
+    assert.is(pub.peerStreams?.length, 0);
+
+    const good = session.openFlow(TC_2000001);
+    good.write(encodeCommandMessage({ name: 'play', transactionId: 0, commandObject: null, args: ['cam'] }));
+    await until(() => pub.peerStreams?.length === 1, 3000, 'the valid play');
+    assert.is(pub.peerStreams![0]!.streamId, 2_000_001);
+  } finally {
+    await a.close();
+    await raw.close();
+  }
+});
+
 test.run();

@@ -153,7 +153,8 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   /**
    * Where to reach a peer for direct streams (`new NetStream(nc, peerID)`) without a server's
    * introduction, e.g. on a serverless `rtmfp:` connection. With a server, these addresses are
-   * tried alongside the introduction. An empty list forgets the peer.
+   * tried alongside the introduction. An empty list forgets the peer. Throws CryptoError
+   * (ERR_CRYPTO_BAD_HEX) when `peerID` is not 64 hex digits.
    */
   setPeerAddresses(peerID: string, addresses: readonly { address: string; port: number }[]): void {
     this.directStreams.setPeerAddresses(peerID, addresses);

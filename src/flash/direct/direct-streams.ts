@@ -321,7 +321,7 @@ export class DirectStreams implements DirectPublicationRegistry {
     if (!publication) {
       role.refused = true;
       this.counters.playRefused++;
-      subscriber.refuse(NetStreamCode.PlayStreamNotFound, `${name || String(nameValue)} is not published here.`);
+      subscriber.refuse(NetStreamCode.PlayStreamNotFound, name ? `${name} is not published here.` : 'not a stream name.');
       return;
     }
     if (!publication.admit(subscriber)) {
