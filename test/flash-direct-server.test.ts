@@ -22,7 +22,7 @@ interface Rig {
 }
 
 async function rig(): Promise<Rig> {
-  const server = await RtmfpServer.listen({ host: LOOP, port: 0, endpoint: { introductions: true } });
+  const server = await RtmfpServer.listen({ host: LOOP, port: 0 });
   return { server, ncs: [], uri: `rtmfp://${LOOP}:${server.port}/live` };
 }
 

@@ -6,7 +6,19 @@ import { encodeCommandMessage, encodeDataMessage, FlashMessageType, FLASH_MESSAG
 import { findStatusInfo } from '../wire/flash/status.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
 import { localStatus, netStatusFromInfo, NetStreamCode, StatusLevel, type NetStatusInfo } from './net-status.js';
-import type { StreamTransport } from './stream-transport.js';
+import type { MediaWriteOptions } from './stream-transport.js';
+
+/**
+ * Where a NetStream writes: StreamTransport (one session's flows for the stream) or a direct
+ * publication (one set of flows per peer subscriber).
+ */
+export interface NetStreamTransport {
+  /** Commands and data: reliable, in order, never dropped. */
+  writeControl(message: Uint8Array): void;
+  /** Audio / video: false when not queued (the far end is not keeping up). */
+  writeMedia(type: number, message: Uint8Array, options?: MediaWriteOptions): boolean;
+  close(): void;
+}
 
 /** Where a NetStream's messages go and come from: a server connection or a direct peer path. */
 export interface NetStreamHost {
@@ -74,7 +86,7 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   mediaLifetimeMs = DEFAULT_MEDIA_LIFETIME_MS;
   readonly counters: NetStreamCounters = { audioOut: 0, videoOut: 0, mediaDropped: 0, audioIn: 0, videoIn: 0, dataIn: 0, malformed: 0 };
 
-  private transport: StreamTransport | undefined;
+  private transport: NetStreamTransport | undefined;
   /** Operations asked for before the stream ID was known, in order. */
   private queued: (() => void)[] = [];
 
@@ -90,7 +102,7 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   }
 
   /** Called by the host once the stream exists. */
-  attach(streamId: number, transport: StreamTransport | undefined): void {
+  attach(streamId: number, transport: NetStreamTransport | undefined): void {
     if (this.state !== 'creating') return;
     this.streamId = streamId;
     this.transport = transport;
@@ -108,7 +120,7 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   }
 
   /** Replaces the transport (a direct publisher answers each peer on its own flows). */
-  setTransport(transport: StreamTransport | undefined): void {
+  setTransport(transport: NetStreamTransport | undefined): void {
     this.transport = transport;
   }
 

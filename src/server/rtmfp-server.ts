@@ -69,6 +69,8 @@ export class RtmfpServer extends EventEmitter<RtmfpServerEvents> {
 
   static async listen(options: RtmfpServerOptions = {}): Promise<RtmfpServer> {
     const endpoint = await Endpoint.listen({
+      // A Flash server introduces its clients to each other (direct NetStreams, RFC 7425 5.4).
+      introductions: true,
       ...options.endpoint,
       host: options.host ?? '0.0.0.0',
       port: options.port ?? 1935,

@@ -6,15 +6,14 @@
 // the cached metadata, and each message is encoded once and handed to every peer subscriber
 // (PeerSubscriber) by a LiveStream, as the server relay does.
 import { RtmfpError } from '../../errors.js';
-import type { Session } from '../../session/session.js';
 import type { AmfValue } from '../../wire/amf/types.js';
 import { encodeCommandMessage, encodeDataMessage, FlashMessageDecoder, type FlashMessage } from '../../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../../wire/flash/status.js';
 import { LiveStream, relayedMessage, type StreamPublisher } from '../../server/live-stream.js';
 import { createRelayCounters, type RelayCounters } from '../../server/relay-counters.js';
 import { NetStreamCode } from '../net-status.js';
-import type { NetStream } from '../net-stream.js';
-import { StreamTransport, type MediaWriteOptions } from '../stream-transport.js';
+import type { NetStream, NetStreamTransport } from '../net-stream.js';
+import type { MediaWriteOptions } from '../stream-transport.js';
 import type { PeerSubscriber, PeerSubscriberContext } from './peer-subscriber.js';
 
 declare module '../net-stream.js' {
@@ -37,14 +36,11 @@ export interface DirectPublicationRegistry {
   release(name: string, publication: DirectPublication): void;
 }
 
-/**
- * StreamTransport needs a session; a direct publication has none of its own (each subscriber has
- * its own session and flows). Every method that would touch it is overridden below.
- */
-const NO_SESSION = null as unknown as Session;
-
-export class DirectPublication extends StreamTransport implements StreamPublisher, PeerSubscriberContext {
+export class DirectPublication implements NetStreamTransport, StreamPublisher, PeerSubscriberContext {
   readonly kind = 'direct';
+  readonly streamId: number;
+  /** Messages the publishing NetStream handed over. */
+  readonly counters = { controlMessages: 0, mediaMessages: 0 };
   readonly ns: NetStream;
   /** What this publication relayed (in) and queued to its subscribers (out). Not a server's counters. */
   readonly relayCounters: RelayCounters = createRelayCounters();
@@ -58,15 +54,11 @@ export class DirectPublication extends StreamTransport implements StreamPublishe
   private ended = false;
 
   constructor(ns: NetStream, streamId: number, registry: DirectPublicationRegistry) {
-    super({ session: NO_SESSION, streamId, association: undefined });
+    this.streamId = streamId;
     this.ns = ns;
     this.registry = registry;
     this.lifetimeMs = ns.mediaLifetimeMs;
     ns.peerStreams = [];
-  }
-
-  override get session(): Session {
-    throw new RtmfpError('ERR_DIRECT_NO_SESSION', 'a direct publication has one session per subscriber, not one of its own');
   }
 
   get name(): string | undefined {
@@ -78,7 +70,7 @@ export class DirectPublication extends StreamTransport implements StreamPublishe
   }
 
   /** A command or data message from the publishing NetStream (publish, closeStream, send). */
-  override writeControl(message: Uint8Array): void {
+  writeControl(message: Uint8Array): void {
     if (this.ended) return;
     let m: FlashMessage;
     try {
@@ -102,7 +94,7 @@ export class DirectPublication extends StreamTransport implements StreamPublishe
    * while publishing: a subscriber that cannot take a frame skips it (and video resumes at the
    * next keyframe), as with the server relay.
    */
-  override writeMedia(type: number, message: Uint8Array, options: MediaWriteOptions = {}): boolean {
+  writeMedia(type: number, message: Uint8Array, options: MediaWriteOptions = {}): boolean {
     const live = this.live;
     if (!live || this.ended) return false;
     if (options.lifetimeMs !== undefined) this.lifetimeMs = options.lifetimeMs;
@@ -112,14 +104,14 @@ export class DirectPublication extends StreamTransport implements StreamPublishe
   }
 
   /** The most any one subscriber has queued and not yet had acknowledged. */
-  override get mediaBufferedBytes(): number {
+  get mediaBufferedBytes(): number {
     let most = 0;
     for (const s of this.subscribers) most = Math.max(most, s.transport.mediaBufferedBytes);
     return most;
   }
 
   /** The NetStream closed: unpublish (subscribers get UnpublishNotify and their flows end). */
-  override close(): void {
+  close(): void {
     if (this.ended) return;
     this.unpublish();
     this.ended = true;
