@@ -11,6 +11,7 @@ import { StreamRepublisher, RepublisherError } from '../src/server/republisher.j
 import { RtmfpError } from '../src/errors.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
 import { mulberry32 } from './support/prng.js';
+import { ImpairmentRelay } from './support/impairment-relay.js';
 
 const test = suite('republish');
 const LOOP = '127.0.0.1';
@@ -70,7 +71,7 @@ interface Frame {
 }
 
 /** A synthetic A/V stream: AVC keyframe every 25 frames, 40 ms apart, two AAC frames per video frame. */
-function makeFrames(seed: number, seconds: number, t0 = 0): Frame[] {
+function makeFrames(seed: number, seconds: number, t0 = 0, videoScale = 1): Frame[] {
   const rnd = mulberry32(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const fill = (b: Uint8Array) => {
@@ -80,7 +81,7 @@ function makeFrames(seed: number, seconds: number, t0 = 0): Frame[] {
   for (let i = 0; i < seconds * 25; i++) {
     const t = t0 + i * 40;
     const key = i % 25 === 0;
-    const v = new Uint8Array(key ? 8000 + int(4000) : 1000 + int(2000));
+    const v = new Uint8Array(videoScale * (key ? 8000 + int(4000) : 1000 + int(2000)));
     fill(v);
     v[0] = key ? 0x17 : 0x27;
     v[1] = 1; // AVC NALU, not a sequence header
@@ -350,6 +351,70 @@ test('remote server restarts: the loss is reported, the republisher reconnects a
   } finally {
     await rep?.stop();
     await Promise.all(ncs.map((nc) => nc.close()));
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('a slow link to B: what the remote flow will not take is dropped and counted, video resumes at a keyframe, audio and local players unharmed', async () => {
+  const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  const b = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  // A -> B through a 400 KB/s bottleneck; the publisher below pushes ~3 MB of video in about two
+  // seconds, more than the republisher's video flow buffer (1 MiB) and the link together take.
+  const link = await ImpairmentRelay.open({ server: { address: LOOP, port: b.port }, seed: 3, toServer: { rateBytesPerSec: 400_000, queuePackets: 256 } });
+  const ncs: NetConnection[] = [];
+  let rep: StreamRepublisher | undefined;
+  try {
+    const pubNc = await connect(a.port);
+    const localNc = await connect(a.port);
+    const remoteNc = await connect(b.port);
+    ncs.push(pubNc, localNc, remoteNc);
+    const pub = await publisher(pubNc, 'cam');
+    const local = await player(localNc, 'cam');
+    // Frames never expire on the republisher's flows here: every loss is a counted drop.
+    rep = await StreamRepublisher.start(a.instance('live').stream('cam'), { uri: `rtmfp://${LOOP}:${link.address.port}/live` }, { netConnection: NC_OPTIONS, mediaLifetimeMs: 60_000 });
+    assert.is(rep.state, 'publishing');
+    const remote = await player(remoteNc, 'cam');
+    const frames = makeFrames(13, 4, 40, 12);
+    const timestamps: number[] = [];
+    const keyAt = new Set<number>();
+    for (const f of frames) {
+      if (f.kind !== 'video') continue;
+      timestamps.push(f.timestamp);
+      if (f.payload[0] === 0x17) keyAt.add(f.timestamp);
+    }
+    const remoteVideo: number[] = [];
+    remote.ns.on('video', (t) => remoteVideo.push(t));
+    // Four seconds of media in about two: 50 ms per 100 ms of stream time.
+    for (let i = 0; i < frames.length; i += 15) {
+      for (const f of frames.slice(i, i + 15)) assert.ok(f.kind === 'audio' ? pub.sendAudio(f.timestamp, f.payload) : pub.sendVideo(f.timestamp, f.payload));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await until(() => local.c.media >= frames.length, 5000, 'the local player to get every frame');
+    assert.equal(local.c.video, expected(frames, 'video'), 'the local player lost nothing');
+    const total = frames.length;
+    await until(() => rep!.counters.forwarded + rep!.counters.dropped >= total, 5000, 'the republisher to see every message');
+    assert.is(rep.counters.forwarded + rep.counters.dropped, total, 'every message forwarded or counted as dropped');
+    assert.ok(rep.counters.dropped > 0, 'the bottleneck forced drops');
+    assert.ok(rep.counters.forwarded > 0);
+    // Let B receive what the republisher queued: until its video stops growing for a second.
+    for (let seen = -1, end = Date.now() + 12_000; seen !== remoteVideo.length && Date.now() < end; ) {
+      seen = remoteVideo.length;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // What B relays is an in-order subsequence of what was sent, and after any gap it resumes at a keyframe.
+    let last = -1;
+    for (const t of remoteVideo) {
+      const at = timestamps.indexOf(t);
+      assert.ok(at > last, `video ${t} in order`);
+      if (at !== last + 1) assert.ok(keyAt.has(t), `video resumed at ${t} after a gap: must be a keyframe`);
+      last = at;
+    }
+    assert.ok(remoteVideo.length < timestamps.length, 'B got less video than was sent');
+    assert.equal(remote.c.audio, expected(frames, 'audio'), 'audio (its own flow, far from full) all forwarded, in order');
+  } finally {
+    await rep?.stop();
+    await Promise.all(ncs.map((nc) => nc.close()));
+    await link.close();
     await Promise.all([a.close(), b.close()]);
   }
 });
