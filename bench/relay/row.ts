@@ -72,7 +72,7 @@ export function formatRelayTable(rows: readonly RelayRow[]): string {
     'idle CPU %',
     'packets/s',
     'delivered Mbit/s',
-    'loss %',
+    'loss % (messages / bytes)',
     'lateness p50 / p99 ms',
     'subscriber CPU %',
   ];
@@ -90,7 +90,7 @@ export function formatRelayTable(rows: readonly RelayRow[]): string {
         cell(r.serverIdleCpuPercent, 1),
         cell(r.hz, 0),
         cell(r.deliveredMbps, 1),
-        cell(r.loss * 100, 2),
+        `${cell(r.loss * 100, 2)} / ${cell(r.byteLoss * 100, 2)}`,
         `${cell(r.latenessP50Ms, 1)} / ${cell(r.latenessP99Ms, 1)}`,
         cell(r.subscriberCpuPercent, 0),
       ].join(' | ')} |`,
