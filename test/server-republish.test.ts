@@ -419,6 +419,63 @@ test('a slow link to B: what the remote flow will not take is dropped and counte
   }
 });
 
+test('the name is taken on B: Publish.BadName reported; without reconnect it stops, with reconnect it publishes once the name is free', async () => {
+  const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  const b = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  const ncs: NetConnection[] = [];
+  const reps: StreamRepublisher[] = [];
+  try {
+    const pubNc = await connect(a.port);
+    const squatterNc = await connect(b.port);
+    ncs.push(pubNc, squatterNc);
+    await publisher(pubNc, 'cam');
+    const squatter = await publisher(squatterNc, 'cam');
+    const stream = a.instance('live').stream('cam');
+    const uri = `rtmfp://${LOOP}:${b.port}/live`;
+
+    const once = await StreamRepublisher.start(stream, { uri }, { netConnection: NC_OPTIONS });
+    reps.push(once);
+    assert.is(once.state, 'closed');
+    assert.is(once.lastStatus?.code, 'NetStream.Publish.BadName');
+    assert.is(once.error?.code, 'ERR_REPUBLISH_BAD_NAME');
+    await until(() => b.stats().clients === 1, 3000, "the stopped republisher's session to close on B");
+
+    const rep = await StreamRepublisher.start(stream, { uri }, { netConnection: NC_OPTIONS, reconnectMs: 100, maxReconnectDelayMs: 200 });
+    reps.push(rep);
+    const errors: string[] = [];
+    rep.on('error', (e) => errors.push(e.code));
+    assert.is(rep.state, 'waiting');
+    assert.is(rep.lastStatus?.code, 'NetStream.Publish.BadName');
+    await until(() => errors.length >= 2, 3000, 'retries refused while the name is taken');
+    assert.ok(errors.every((c) => c === 'ERR_REPUBLISH_BAD_NAME'));
+    assert.is(b.stats().clients, 2, 'retries reuse the one connection');
+    squatter.close();
+    await until(() => rep.state === 'publishing', 3000, 'the republisher to take the freed name');
+    assert.is(rep.counters.reconnects, 0);
+    assert.is(b.stats().publishers, 1);
+  } finally {
+    await Promise.all(reps.map((r) => r.stop()));
+    await Promise.all(ncs.map((nc) => nc.close()));
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('B refuses the connection (InvalidApp): reported, stopped, nothing thrown', async () => {
+  const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  const b = await RtmfpServer.listen({ host: LOOP, port: 0, applications: ['vod'] });
+  try {
+    const rep = await StreamRepublisher.start(a.instance('live').stream('cam'), { uri: `rtmfp://${LOOP}:${b.port}/live` }, { netConnection: NC_OPTIONS });
+    assert.is(rep.state, 'closed');
+    assert.is(rep.lastStatus?.code, 'NetConnection.Connect.InvalidApp');
+    assert.is(rep.error?.code, 'ERR_REPUBLISH_REJECTED');
+    await until(() => b.stats().clients === 0, 3000, "the refused session to close on B");
+    assert.is(a.stats().streams, 1, 'the local stream exists (nobody released it: no instance was given)');
+    assert.is(a.instance('live').stream('cam').subscribers.size, 0);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('bad arguments throw before anything is subscribed', async () => {
   const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
   try {

@@ -79,7 +79,7 @@ export interface StreamRepublisherCounters {
    * drop, or media relayed while the remote stream was not publishing (connecting, reconnecting).
    */
   dropped: number;
-  /** Remote connections opened after the first one. */
+  /** Connection attempts after the first successful connection. */
   reconnects: number;
 }
 
@@ -213,7 +213,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
       this.counters.dropped++;
       this.logger.warn({ stream: this.stream.name, uri: this.uri, err: String(e) }, 'republish write failed');
       this.dropStream();
-      this.scheduleRetry();
+      this.retryOrStop(new RepublisherError(RepublisherErrorCode.Failed, `writing to the remote stream failed: ${String(e)}`));
     }
   }
 
@@ -367,13 +367,12 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
         return;
       case NetStreamCode.PublishBadName:
         this.dropStream();
-        this.emitError(new RepublisherError(RepublisherErrorCode.BadName, `${this.uri} refused to publish ${JSON.stringify(this.remoteName)}`, info));
-        this.scheduleRetry();
+        this.retryOrStop(new RepublisherError(RepublisherErrorCode.BadName, `${this.uri} refused to publish ${JSON.stringify(this.remoteName)}`, info));
         return;
       case NetStreamCode.UnpublishSuccess:
         // The remote server stopped our stream (its instance unloaded, say): publish again later.
         this.dropStream();
-        this.scheduleRetry();
+        this.retryOrStop(new RepublisherError(RepublisherErrorCode.Failed, `${this.uri} stopped ${JSON.stringify(this.remoteName)}: ${info.description ?? info.code}`, info));
         return;
       case NetStreamCode.ConnectFailed:
       case NetStreamCode.ConnectClosed: {
@@ -383,7 +382,9 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
         this.ns = undefined;
         this.publishing = false;
         queueMicrotask(() => {
-          if (!this.closed && this.nc === nc && this.connected && !this.ns) this.scheduleRetry();
+          if (!this.closed && this.nc === nc && this.connected && !this.ns) {
+            this.retryOrStop(new RepublisherError(RepublisherErrorCode.Failed, `remote stream: ${info.description ?? info.code}`, info));
+          }
         });
         return;
       }
@@ -413,11 +414,15 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.connected = false;
     this.ns = undefined; // its NetConnection fails it
     this.publishing = false;
-    if (nc) void nc.close();
+    if (nc) void closeOutsideCallbacks(nc);
     this.logger.warn({ stream: this.stream.name, uri: this.uri, code: info.code }, 'republish connection failed');
-    const error = new RepublisherError(code, message, info);
-    if (!this.scheduleRetry()) void this.shutdown(error);
-    else this.emitError(error);
+    this.retryOrStop(new RepublisherError(code, message, info));
+  }
+
+  /** Reports `error` and tries again later, or stops with it when no (further) attempt is allowed. */
+  private retryOrStop(error: RepublisherError): void {
+    if (this.scheduleRetry()) this.emitError(error);
+    else void this.shutdown(error);
   }
 
   /** Schedules the next attempt; false when reconnecting is off or the attempts are used up. */
@@ -472,7 +477,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
       this.dropStream();
       this.nc = undefined;
       this.connected = false;
-      if (nc) await nc.close();
+      if (nc) await closeOutsideCallbacks(nc);
       this.logger.info({ stream: this.stream.name, uri: this.uri, ...this.counters }, 'republish stopped');
       if (error) this.emitError(error);
       this.settled();
@@ -480,4 +485,13 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     })();
     return this.closing;
   }
+}
+
+/**
+ * Closes a NetConnection on a later turn: statuses arrive from inside its session's receive
+ * callbacks, and closing the session there re-enters its flow machinery.
+ */
+async function closeOutsideCallbacks(nc: NetConnection): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await nc.close();
 }
