@@ -476,6 +476,24 @@ test('B refuses the connection (InvalidApp): reported, stopped, nothing thrown',
   }
 });
 
+test('B never answers publish: the attempt ends after publishTimeoutMs and, without reconnect, the republisher stops', async () => {
+  const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  const b = await RtmfpServer.listen({ host: LOOP, port: 0, onPublish: () => new Promise<boolean>(() => undefined) });
+  try {
+    const t0 = Date.now();
+    const rep = await StreamRepublisher.start(a.instance('live').stream('cam'), { uri: `rtmfp://${LOOP}:${b.port}/live` }, { netConnection: NC_OPTIONS, publishTimeoutMs: 300 });
+    assert.is(rep.state, 'connected');
+    assert.ok(a.instance('live').stream('cam').publish({ kind: 'test', stopPublishing: () => undefined }));
+    assert.is(rep.state, 'starting', 'publish sent once the local stream is published');
+    await new Promise<void>((r) => rep.once('close', () => r()));
+    assert.ok(Date.now() - t0 >= 300);
+    assert.is(rep.error?.code, 'ERR_REPUBLISH_FAILED');
+    assert.match(rep.error!.message, /did not answer publish/);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+});
+
 test('bad arguments throw before anything is subscribed', async () => {
   const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
   try {

@@ -65,6 +65,8 @@ export interface StreamRepublisherOptions {
   maxReconnectAttempts?: number;
   /** Options of the NetConnection to the remote server (endpointOptions: {host} picks the bind address). */
   netConnection?: NetConnectionOptions;
+  /** How long the remote server may take to answer publish (Publish.Start / BadName). Default 10 s. */
+  publishTimeoutMs?: number;
   /** Lifetime of forwarded audio / video (partial reliability). Default: NetStream's (2000 ms). */
   mediaLifetimeMs?: number;
   /** Join this instance while running (keeps it loaded) and stop when it unloads. */
@@ -98,6 +100,8 @@ export interface StreamRepublisherEvents {
  */
 export type StreamRepublisherState = 'connecting' | 'connected' | 'starting' | 'publishing' | 'waiting' | 'closed';
 
+/** Default time the remote server has to answer publish. */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 /** Default cap of the reconnect delay. */
 export const DEFAULT_MAX_RECONNECT_DELAY_MS = 30_000;
 /** Default bound on consecutive failed reconnect attempts. */
@@ -132,6 +136,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
   private failures = 0;
   private everConnected = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private publishTimer: NodeJS.Timeout | undefined;
   /** After a refused video frame (or at the start), video resumes at a keyframe. */
   private needKeyframe = true;
   /** A refused decoder configuration is sent again before the next keyframe. */
@@ -161,7 +166,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
   static async start(stream: LiveStream, target: RepublishTarget, options: StreamRepublisherOptions = {}): Promise<StreamRepublisher> {
     parseRtmfpUri(target.uri);
     if (target.name !== undefined && target.name.length === 0) throw new RepublisherError(RepublisherErrorCode.Options, 'empty remote stream name');
-    for (const key of ['reconnectMs', 'maxReconnectDelayMs', 'maxReconnectAttempts', 'mediaLifetimeMs'] as const) {
+    for (const key of ['reconnectMs', 'maxReconnectDelayMs', 'maxReconnectAttempts', 'mediaLifetimeMs', 'publishTimeoutMs'] as const) {
       const v = options[key];
       if (v !== undefined && !(v >= 0)) throw new RepublisherError(RepublisherErrorCode.Options, `${key} must be a non-negative number, got ${v}`);
     }
@@ -352,6 +357,14 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.publishing = false;
     ns.on('netStatus', (info) => this.onStreamStatus(ns, info));
     ns.publish(this.remoteName);
+    const timeoutMs = this.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+    clearTimeout(this.publishTimer);
+    this.publishTimer = setTimeout(() => {
+      if (this.ns !== ns || this.publishing || this.closed) return;
+      this.dropStream();
+      this.retryOrStop(new RepublisherError(RepublisherErrorCode.Failed, `${this.uri} did not answer publish ${JSON.stringify(this.remoteName)} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    this.publishTimer.unref();
   }
 
   private onStreamStatus(ns: NetStream, info: NetStatusInfo): void {
@@ -359,6 +372,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.report(info);
     switch (info.code) {
       case NetStreamCode.PublishStart:
+        clearTimeout(this.publishTimer);
         this.publishing = true;
         this.failures = 0;
         this.logger.info({ stream: this.stream.name, uri: this.uri, remote: this.remoteName }, 'republishing');
@@ -395,6 +409,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
 
   /** Closes the remote stream (the remote players see Play.UnpublishNotify). */
   private dropStream(): void {
+    clearTimeout(this.publishTimer);
     const ns = this.ns;
     this.ns = undefined;
     this.publishing = false;
