@@ -480,7 +480,8 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     const endpoint = this.endpoint;
     if (!endpoint) return;
     this.directStreams.bind(endpoint);
-    this.send({ name: 'setPeerInfo', transactionId: 0, commandObject: null, args: peerInfoAddresses(endpoint.address) });
+    // Plain AMF0 (encoding 0): tcserver decodes no AVM+ switch (docs/interop.md, issue 4).
+    this.send({ name: 'setPeerInfo', transactionId: 0, commandObject: null, args: peerInfoAddresses(endpoint.address) }, 0);
   }
 
   private endConnect(info: NetStatusInfo): void {
@@ -509,7 +510,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
         }
         if (!session || this.state !== 'connected' || ns.state !== 'creating') {
           if (ns.state === 'creating') ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, 'connection closed'));
-          else if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [id] });
+          else if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [id] }, 0);
           return;
         }
         this.streams.set(id, ns);
@@ -523,7 +524,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     if (ns.farID !== undefined) return this.directStreams.detachStream(ns);
     if (ns.streamId === 0 || this.streams.get(ns.streamId) !== ns) return;
     this.streams.delete(ns.streamId);
-    if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [ns.streamId] });
+    if (this.state === 'connected') this.send({ name: 'deleteStream', transactionId: 0, commandObject: null, args: [ns.streamId] }, 0);
   }
 
   private async onSessionClose(): Promise<void> {

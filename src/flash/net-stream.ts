@@ -243,8 +243,14 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     return ok;
   }
 
+  /**
+   * Stream commands are plain AMF0 whatever the negotiated objectEncoding (as send() is): their
+   * arguments are names, numbers and booleans, which AMF0 carries, and rtmfp-cpp's tcserver
+   * decodes only AMF0 (it echoes objectEncoding 3 but stops at an AVM+ switch, so an AMF3-switched
+   * `publish` name was never seen; docs/interop.md, issue 4).
+   */
   private command(name: string, ...args: AmfValue[]): void {
-    this.transport?.writeControl(encodeCommandMessage({ name, transactionId: 0, commandObject: null, args }, { objectEncoding: this.host.objectEncoding }));
+    this.transport?.writeControl(encodeCommandMessage({ name, transactionId: 0, commandObject: null, args }, { objectEncoding: 0 }));
   }
 
   private whenReady(op: () => void): void {
