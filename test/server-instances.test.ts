@@ -242,6 +242,41 @@ test('the server closing a client: NetConnection.Connect.Closed on the client, i
   }
 });
 
+test('a stream published by something that is not a member (a file, a feed) keeps an instance loaded past its idle time', async () => {
+  const server = await listen();
+  try {
+    const inst = server.instance('live', 'feed');
+    let stopped = '';
+    const feed = { kind: 'test-feed', stopPublishing: (reason: string) => void (stopped = reason) };
+    assert.ok(inst.stream('x').publish(feed));
+    await sleep(IDLE_MS * 3);
+    assert.ok(inst.loaded, 'still loaded while x is published');
+    assert.is(stopped, '');
+    inst.stream('x').unpublish(feed);
+    inst.releaseStream(inst.stream('x'));
+    await until(() => !inst.loaded, IDLE_MS * 5, 'the unload once x is released');
+  } finally {
+    await server.close();
+  }
+});
+
+test('NetConnection.close() from inside a netStatus handler (the ActionScript habit) closes cleanly', async () => {
+  const server = await listen({ onPublish: () => false });
+  try {
+    const nc = await connect(server.port, 'live');
+    const ns = new NetStream(nc);
+    const closed = nextStatus(nc, 'NetConnection.Connect.Closed');
+    ns.on('netStatus', (i) => {
+      if (i.code === 'NetStream.Publish.BadName') void nc.close();
+    });
+    ns.publish('x');
+    await closed;
+    await until(() => server.clients.size === 0, 5000, 'the server to see the close');
+  } finally {
+    await server.close();
+  }
+});
+
 test("clients of different instances do not see each other's streams", async () => {
   const server = await listen();
   const ncs: NetConnection[] = [];

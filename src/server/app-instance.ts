@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { LiveStream } from './live-stream.js';
 import { FlvFilePublisher, type FlvFilePublisherOptions } from './flv-file-publisher.js';
 import { FlvRecorder, type FlvRecorderOptions } from './flv-recorder.js';
+import { StreamRepublisher, type RepublishTarget, type StreamRepublisherOptions } from './republisher.js';
 import type { RelayCounters } from './relay-counters.js';
 
 /** Instance name used when the URI names only the application (FMS's convention). */
@@ -73,6 +74,14 @@ export class AppInstance extends EventEmitter<{ unload: [] }> {
     return recorder.record(this.stream(name));
   }
 
+  /**
+   * Republishes the live stream `name` to another server (multipoint publishing) through a
+   * server-side NetConnection; see StreamRepublisher. Keeps the instance loaded while it runs.
+   */
+  republish(name: string, target: RepublishTarget, options: Omit<StreamRepublisherOptions, 'instance'> = {}): Promise<StreamRepublisher> {
+    return StreamRepublisher.start(this.stream(name), target, { ...options, instance: this });
+  }
+
   /** Forgets a stream nobody publishes or plays any more. */
   releaseStream(stream: LiveStream): void {
     if (stream.idle && this.streams.get(stream.name) === stream) this.streams.delete(stream.name);
@@ -99,13 +108,22 @@ export class AppInstance extends EventEmitter<{ unload: [] }> {
     this.emit('unload');
   }
 
+  /** Nothing keeps the instance: no members, no published or played stream, not kept loaded. */
+  isIdle(): boolean {
+    if (this.keepLoaded || this.members.size > 0) return false;
+    for (const s of this.streams.values()) if (!s.idle) return false;
+    return true;
+  }
+
   /** (Re)arms the idle timer when nothing is left in the instance. */
   checkIdle(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    if (!this.loaded || this.keepLoaded || this.members.size > 0) return;
-    for (const s of this.streams.values()) if (!s.idle) return;
-    this.idleTimer = setTimeout(() => this.unload(), this.idleUnloadMs);
+    if (!this.loaded || !this.isIdle()) return;
+    this.idleTimer = setTimeout(() => {
+      // Streams may have gained a publisher or player since (a file, a republisher): ask again.
+      if (this.isIdle()) this.unload();
+    }, this.idleUnloadMs);
     this.idleTimer.unref();
   }
 }

@@ -40,3 +40,16 @@ export {
   type FlvFilePublisherOptions,
   type FlvFilePublishResult,
 } from './flv-file-publisher.js';
+export {
+  StreamRepublisher,
+  RepublisherError,
+  RepublisherErrorCode,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  DEFAULT_MAX_RECONNECT_DELAY_MS,
+  DEFAULT_MAX_RECONNECT_ATTEMPTS,
+  type RepublishTarget,
+  type StreamRepublisherOptions,
+  type StreamRepublisherCounters,
+  type StreamRepublisherEvents,
+  type StreamRepublisherState,
+} from './republisher.js';

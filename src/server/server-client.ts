@@ -294,7 +294,11 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
       }
       this.streamFlows.set(flow.flowId, id);
       // Flows for no open stream are refused, as rtmfp-cpp does (E.1).
-      if (id <= 0 || !this.streams.has(id)) this.session.rejectFlow(flow.flowId);
+      if (id <= 0 || !this.streams.has(id)) {
+        const flowId = flow.flowId;
+        // Not from inside the session's own delivery callback (ReceiveFlows is not re-entrant).
+        queueMicrotask(() => this.session.rejectFlow(flowId));
+      }
     }
     const stream = id > 0 ? this.streams.get(id) : undefined;
     if (!stream || this.state !== 'connected') return;

@@ -449,7 +449,9 @@ export class Session extends EventEmitter<SessionEvents> {
     this.state = 'nearclose';
     this.closeStartedAt = now;
     this.queueCloseRequest(now);
-    this.flush(now);
+    // Sent on the next turn, not now: close() is often called from a message or status callback,
+    // inside this session's receive processing, which a flush (writing acks) must not re-enter.
+    this.wake();
   }
 
   /** Abrupt close (B.4): one Close Ack, then forget the session. */
