@@ -1,7 +1,8 @@
 /**
  * What the relay did, server-wide. A message counts once in (from its publisher) and once out
  * per subscriber flow it was queued on; `dropped` counts subscriber copies not sent because the
- * subscriber's flow was full (a slow subscriber) or it was waiting for a keyframe after a drop.
+ * subscriber's flow was full (a slow subscriber); `skipped` counts video frames not sent because
+ * the subscriber waits for a keyframe (it joined mid-stream, or lost a frame earlier).
  */
 export interface RelayCounters {
   messagesIn: number;
@@ -9,10 +10,11 @@ export interface RelayCounters {
   messagesOut: number;
   bytesOut: number;
   dropped: number;
+  skipped: number;
   /** Subscriber copies given up by partial reliability (lifetime expired before delivery). */
   abandoned: number;
 }
 
 export function createRelayCounters(): RelayCounters {
-  return { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, dropped: 0, abandoned: 0 };
+  return { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, dropped: 0, skipped: 0, abandoned: 0 };
 }

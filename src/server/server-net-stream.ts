@@ -128,7 +128,7 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
         if (this.paused || !this.receiveVideo) return;
         if (this.needKeyframe) {
           if (!m.keyframe) {
-            counters.dropped++;
+            counters.skipped++;
             return;
           }
           this.needKeyframe = false;

@@ -10,6 +10,7 @@
 // one is open either way), a stream ID of its own on that session (from PLAY_STREAM_ID_BASE, as
 // librtmfp uses 2000001) and a plain StreamTransport with no association; `play` goes out on it
 // and the publisher's flows for that stream ID, which answer it, feed the NetStream.
+import { createRelayCounters } from '../../server/relay-counters.js';
 import { RtmfpError } from '../../errors.js';
 import { fromHex, toHex } from '../../crypto/hex.js';
 import type { Endpoint } from '../../session/endpoint.js';
@@ -381,7 +382,7 @@ export class DirectStreams implements DirectPublicationRegistry {
 
 /** Context of a subscriber refused before it had a publication: it sends one status and ends. */
 const NO_PUBLICATION = {
-  relayCounters: { messagesIn: 0, bytesIn: 0, messagesOut: 0, bytesOut: 0, dropped: 0, abandoned: 0 },
+  relayCounters: createRelayCounters(),
   mediaLifetimeMs: 0,
   subscriberClosed: () => undefined,
 };

@@ -153,7 +153,7 @@ export class PeerSubscriber implements StreamSubscriber {
         if (this.paused || !this.receiveVideo) return;
         if (this.needKeyframe) {
           if (!m.keyframe) {
-            counters.dropped++;
+            counters.skipped++;
             return;
           }
           this.needKeyframe = false;
