@@ -6,7 +6,7 @@ import { Endpoint, type EndpointOptions } from '../session/endpoint.js';
 import type { OutgoingFlow, Session } from '../session/session.js';
 import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
 import type { AmfObject, AmfValue } from '../wire/amf/types.js';
-import { decodeTcMetadata, isTcMetadata, encodeTcMetadata } from '../wire/flash/tc-metadata.js';
+import { encodeTcMetadata, tcStreamId } from '../wire/flash/tc-metadata.js';
 import { encodeCommandMessage, FlashMessageDecoder } from '../wire/flash/message.js';
 import type { FlashCommand } from '../wire/flash/command.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
@@ -110,14 +110,12 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   private connectTimer: NodeJS.Timeout | undefined;
   private rejectTimer: NodeJS.Timeout | undefined;
   private closeWaiters: (() => void)[] = [];
-  /** Receive flows known to be the server's stream-0 return flows. */
-  private readonly controlFlows = new Map<number, boolean>();
   /** The server's NetConnection return flow (S0): our NetStream flows answer it (E.3). */
   private serverControlFlowId: number | undefined;
   /** Server-relayed NetStreams by stream ID. */
   private readonly streams = new Map<number, NetStream>();
-  /** Receive flows of NetStreams: flow ID -> stream ID (or -1: not ours). */
-  private readonly streamFlows = new Map<number, number>();
+  /** Receive flows from the server: flow ID -> TC stream ID (0: NetConnection, -1: not ours). */
+  private readonly flowStreamIds = new Map<number, number>();
   /** Direct (peer-to-peer) NetStreams and peer sessions (src/flash/direct, RFC 7425 5.4). */
   readonly directStreams: DirectStreams;
   /** The server's address while connected to one (peer introductions go there, B.5). */
@@ -246,8 +244,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     this.nearID = '';
     this.farID = '';
     this.objectEncoding = this.options.objectEncoding ?? 3;
-    this.controlFlows.clear();
-    this.streamFlows.clear();
+    this.flowStreamIds.clear();
     this.serverControlFlowId = undefined;
     this.session = undefined;
     this.flow = undefined;
@@ -352,38 +349,28 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     this.counters.commandsOut++;
   }
 
+  /**
+   * The TC stream ID of a receive flow answering our NetConnection flow (E.3): 0 for the server's
+   * NetConnection return flow, N for NetStream N, -1 for anything else. Decided once per flow.
+   */
+  private streamIdOf(flow: ReceiveFlowInfo): number {
+    let id = this.flowStreamIds.get(flow.flowId);
+    if (id === undefined) {
+      id = flow.associatedFlowId === this.flow?.flowId ? tcStreamId(flow.metadata) : -1;
+      this.flowStreamIds.set(flow.flowId, id);
+      if (id === 0) this.serverControlFlowId ??= flow.flowId;
+    }
+    return id;
+  }
+
   /** Is this receive flow one of the server's NetConnection (stream 0) flows answering ours? */
   private isControlFlow(flow: ReceiveFlowInfo): boolean {
-    let known = this.controlFlows.get(flow.flowId);
-    if (known === undefined) {
-      known = false;
-      if (isTcMetadata(flow.metadata) && flow.associatedFlowId === this.flow?.flowId) {
-        try {
-          known = decodeTcMetadata(flow.metadata).streamId === 0;
-        } catch {
-          known = false;
-        }
-      }
-      this.controlFlows.set(flow.flowId, known);
-      if (known) this.serverControlFlowId ??= flow.flowId;
-    }
-    return known;
+    return this.streamIdOf(flow) === 0;
   }
 
   /** The NetStream a receive flow belongs to (TC metadata stream N, answering our flow; E.3). */
   private streamOf(flow: ReceiveFlowInfo): NetStream | undefined {
-    let id = this.streamFlows.get(flow.flowId);
-    if (id === undefined) {
-      id = -1;
-      if (isTcMetadata(flow.metadata) && flow.associatedFlowId === this.flow?.flowId) {
-        try {
-          id = decodeTcMetadata(flow.metadata).streamId ?? -1;
-        } catch {
-          id = -1;
-        }
-      }
-      this.streamFlows.set(flow.flowId, id);
-    }
+    const id = this.streamIdOf(flow);
     return id > 0 ? this.streams.get(id) : undefined;
   }
 

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { RtmfpError } from '../errors.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import type { FlashMessage } from '../wire/flash/message.js';
-import { encodeCommandMessage, encodeDataMessage, FlashMessageType, FLASH_MESSAGE_HEADER_LENGTH } from '../wire/flash/message.js';
+import { encodeCommandMessage, encodeDataMessage, encodeFlashMessageFrame, FlashMessageType } from '../wire/flash/message.js';
 import { findStatusInfo } from '../wire/flash/status.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
 import { localStatus, netStatusFromInfo, NetStreamCode, StatusLevel, type NetStatusInfo } from './net-status.js';
@@ -183,15 +183,6 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     this.finish();
   }
 
-  /** Encodes one media message (header + payload, E.2). */
-  static encodeMedia(type: number, timestamp: number, payload: Uint8Array): Uint8Array {
-    const bytes = new Uint8Array(FLASH_MESSAGE_HEADER_LENGTH + payload.length);
-    bytes[0] = type;
-    new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(1, timestamp >>> 0);
-    bytes.set(payload, FLASH_MESSAGE_HEADER_LENGTH);
-    return bytes;
-  }
-
   /** Handles one decoded message addressed to this stream (from the host). */
   receive(m: FlashMessage): void {
     if (this.state === 'closed') return;
@@ -236,7 +227,7 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   }
 
   private sendMedia(type: number, timestamp: number, payload: Uint8Array): boolean {
-    const ok = this.state === 'publishing' && this.transport !== undefined && this.transport.writeMedia(type, NetStream.encodeMedia(type, timestamp, payload), { lifetimeMs: this.mediaLifetimeMs });
+    const ok = this.state === 'publishing' && this.transport !== undefined && this.transport.writeMedia(type, encodeFlashMessageFrame({ type, timestamp, payload }), { lifetimeMs: this.mediaLifetimeMs, shared: true });
     if (!ok) this.counters.mediaDropped++;
     else if (type === FlashMessageType.Audio) this.counters.audioOut++;
     else this.counters.videoOut++;

@@ -3,7 +3,7 @@
 // payload; wire-reference E.2), so each message is encoded once and every subscriber's flow
 // holds a reference to the same buffer.
 import { FlvVideoCodec, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, videoCodecId } from '../media/flv-format.js';
-import { FLASH_MESSAGE_HEADER_LENGTH, FlashMessageType } from '../wire/flash/message.js';
+import { decodeFlashMessageFrame, encodeFlashMessageFrame, FlashMessageType } from '../wire/flash/message.js';
 import type { RelayCounters } from './relay-counters.js';
 
 /** One relayed message. `bytes` is the whole Flash message and must never be modified. */
@@ -23,9 +23,7 @@ export interface RelayedMessage {
 
 /** Makes a RelayedMessage from a whole message received on a flow (the caller's own copy). */
 export function relayedMessage(bytes: Uint8Array): RelayedMessage {
-  const type = bytes[0]!;
-  const timestamp = ((bytes[1]! << 24) | (bytes[2]! << 16) | (bytes[3]! << 8) | bytes[4]!) >>> 0;
-  const payload = bytes.subarray(FLASH_MESSAGE_HEADER_LENGTH);
+  const { type, timestamp, payload } = decodeFlashMessageFrame(bytes);
   const video = type === FlashMessageType.Video;
   return {
     type,
@@ -48,11 +46,7 @@ function isDecodableKeyframe(payload: Uint8Array): boolean {
 
 /** Builds a RelayedMessage from parts (an FLV tag, say): one allocation for header and payload. */
 export function relayedMessageOf(type: number, timestamp: number, payload: Uint8Array): RelayedMessage {
-  const bytes = new Uint8Array(FLASH_MESSAGE_HEADER_LENGTH + payload.length);
-  bytes[0] = type;
-  new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).setUint32(1, timestamp >>> 0);
-  bytes.set(payload, FLASH_MESSAGE_HEADER_LENGTH);
-  return relayedMessage(bytes);
+  return relayedMessage(encodeFlashMessageFrame({ type, timestamp: timestamp >>> 0, payload }));
 }
 
 /** What a stream's publisher is: a client's NetStream, an FLV file, a server-side feed. */

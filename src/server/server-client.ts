@@ -5,7 +5,7 @@ import type { OutgoingFlow, Session } from '../session/session.js';
 import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
 import { AddressOrigin, formatSocketAddress, socketAddressFromEndpoint, type SocketAddress } from '../wire/address.js';
 import { isPlainObject, type AmfObject, type AmfValue } from '../wire/amf/types.js';
-import { decodeTcMetadata, encodeTcMetadata, isTcMetadata } from '../wire/flash/tc-metadata.js';
+import { encodeTcMetadata, tcStreamId } from '../wire/flash/tc-metadata.js';
 import { encodeCommandMessage, FlashMessageDecoder } from '../wire/flash/message.js';
 import type { FlashCommand } from '../wire/flash/command.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
@@ -127,12 +127,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     if (this.controlFlowId !== undefined && flow.flowId !== this.controlFlowId) return this.onStreamMessage(flow, message);
     if (this.controlFlowId === undefined) {
       // The NetConnection flow: TC metadata stream 0, not a return flow (wire-reference E.3).
-      if (flow.associatedFlowId !== undefined || !isTcMetadata(flow.metadata)) return;
-      try {
-        if (decodeTcMetadata(flow.metadata).streamId !== 0) return;
-      } catch {
-        return;
-      }
+      if (flow.associatedFlowId !== undefined || tcStreamId(flow.metadata) !== 0) return;
       this.controlFlowId = flow.flowId;
       this.returnFlow = this.session.openFlow(encodeTcMetadata(0), { returnFlowAssociation: flow.flowId });
     }
@@ -284,21 +279,10 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
   private onStreamMessage(flow: ReceiveFlowInfo, message: Uint8Array): void {
     let id = this.streamFlows.get(flow.flowId);
     if (id === undefined) {
-      id = -1;
-      if (isTcMetadata(flow.metadata) && flow.associatedFlowId === this.returnFlow?.flowId) {
-        try {
-          id = decodeTcMetadata(flow.metadata).streamId ?? -1;
-        } catch {
-          id = -1;
-        }
-      }
+      id = flow.associatedFlowId === this.returnFlow?.flowId ? tcStreamId(flow.metadata) : -1;
       this.streamFlows.set(flow.flowId, id);
       // Flows for no open stream are refused, as rtmfp-cpp does (E.1).
-      if (id <= 0 || !this.streams.has(id)) {
-        const flowId = flow.flowId;
-        // Not from inside the session's own delivery callback (ReceiveFlows is not re-entrant).
-        queueMicrotask(() => this.session.rejectFlow(flowId));
-      }
+      if (id <= 0 || !this.streams.has(id)) this.session.rejectFlow(flow.flowId);
     }
     const stream = id > 0 ? this.streams.get(id) : undefined;
     if (!stream || this.state !== 'connected') return;

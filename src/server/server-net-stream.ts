@@ -6,11 +6,12 @@ import { StreamTransport, type StreamTransportOptions } from '../flash/stream-tr
 import { NetStreamCode } from '../flash/net-status.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import type { FlashCommand } from '../wire/flash/command.js';
-import { encodeCommandMessage, encodeDataMessage, encodeUserControlMessage, FlashMessageType, type FlashMessage } from '../wire/flash/message.js';
+import { encodeCommandMessage, encodeDataMessage, encodeUserControlMessage, type FlashMessage } from '../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../wire/flash/status.js';
 import type { AppInstance } from './app-instance.js';
 import { relayedMessage, type LiveStream, type RelayedMessage, type StreamPublisher, type StreamSubscriber } from './live-stream.js';
 import type { RelayCounters } from './relay-counters.js';
+import { PlayerRelay } from './player-relay.js';
 
 /** Default lifetime of relayed audio and video: a frame later than this is worth nothing to a live player. */
 export const DEFAULT_RELAY_MEDIA_LIFETIME_MS = 2000;
@@ -43,11 +44,8 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
   stream: LiveStream | undefined;
   readonly transport: StreamTransport;
   private readonly ctx: ServerStreamContext;
-  private receiveAudio = true;
-  private receiveVideo = true;
-  private paused = false;
-  /** A player skips video until a keyframe: at the start and after any dropped frame. */
-  private needKeyframe = true;
+  /** The per-player relay step (used while playing). */
+  private readonly player: PlayerRelay;
   /** Commands are handled one at a time, in order, though hooks are async. */
   private chain: Promise<void> = Promise.resolve();
   /** Set while subscribe() runs, so onPublish knows it is a join and not a new publish. */
@@ -56,15 +54,8 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
   constructor(streamId: number, transportOptions: Omit<StreamTransportOptions, 'streamId'>, ctx: ServerStreamContext) {
     this.streamId = streamId;
     this.ctx = ctx;
-    this.transport = new StreamTransport({
-      ...transportOptions,
-      streamId,
-      onMediaAbandoned: (type) => {
-        ctx.counters.abandoned++;
-        // A lost video frame breaks the frames that depend on it: resume at the next keyframe.
-        if (type === FlashMessageType.Video) this.needKeyframe = true;
-      },
-    });
+    this.transport = new StreamTransport({ ...transportOptions, streamId, onMediaAbandoned: (type) => this.player.mediaAbandoned(type) });
+    this.player = new PlayerRelay(this.transport, ctx.counters, ctx.mediaLifetimeMs);
   }
 
   /**
@@ -108,7 +99,7 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
   // ---- StreamSubscriber ----
 
   onPublish(stream: LiveStream): void {
-    this.needKeyframe = true;
+    this.player.needKeyframe = true;
     // Joining a stream already published: catch up; a publish that starts later is announced.
     if (this.joining) return stream.catchUp(this);
     this.status(StatusLevel.Status, NetStreamCode.PlayPublishNotify, `${stream.name} is now published.`, { details: stream.name });
@@ -118,37 +109,9 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
     this.status(StatusLevel.Status, NetStreamCode.PlayUnpublishNotify, `${stream.name} is now unpublished.`, { details: stream.name });
   }
 
-  /** The relay's per-subscriber step: one shared buffer, partial reliability, skip what a slow player cannot take. */
+  /** The relay's per-subscriber step (PlayerRelay). */
   deliver(m: RelayedMessage): void {
-    const counters = this.ctx.counters;
-    if (m.type === FlashMessageType.Audio) {
-      if (!m.config && (this.paused || !this.receiveAudio)) return;
-    } else if (m.type === FlashMessageType.Video) {
-      if (!m.config) {
-        if (this.paused || !this.receiveVideo) return;
-        if (this.needKeyframe) {
-          if (!m.keyframe) {
-            counters.skipped++;
-            return;
-          }
-          this.needKeyframe = false;
-        }
-      }
-    } else {
-      this.transport.writeControl(m.bytes);
-      counters.messagesOut++;
-      counters.bytesOut += m.bytes.length;
-      return;
-    }
-    // Decoder configuration is never given up; frames are worthless after their lifetime.
-    const ok = this.transport.writeMedia(m.type, m.bytes, m.config ? { shared: true } : { shared: true, lifetimeMs: this.ctx.mediaLifetimeMs });
-    if (ok) {
-      counters.messagesOut++;
-      counters.bytesOut += m.bytes.length;
-    } else {
-      counters.dropped++;
-      if (m.type === FlashMessageType.Video) this.needKeyframe = true;
-    }
+    this.player.deliver(m);
   }
 
   // ---- commands ----
@@ -168,23 +131,13 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
       case 'closeStream':
         this.stop();
         return;
-      case 'receiveAudio':
-        this.receiveAudio = first !== false;
-        return;
-      case 'receiveVideo':
-        this.receiveVideo = first !== false;
-        if (this.receiveVideo) this.needKeyframe = true;
-        return;
-      case 'pause': {
-        const pause = first !== false;
-        if (pause === this.paused || this.role !== 'playing') return;
-        this.paused = pause;
-        if (!pause) this.needKeyframe = true;
-        this.status(StatusLevel.Status, pause ? NetStreamCode.PauseNotify : NetStreamCode.UnpauseNotify, pause ? 'Paused.' : 'Unpaused.');
+      default: {
+        if (c.name === 'pause' && this.role !== 'playing') return;
+        const change = this.player.applyPlayCommand(c.name, first);
+        if (change === 'pause') this.status(StatusLevel.Status, NetStreamCode.PauseNotify, 'Paused.');
+        if (change === 'unpause') this.status(StatusLevel.Status, NetStreamCode.UnpauseNotify, 'Unpaused.');
         return;
       }
-      default:
-        return;
     }
   }
 
@@ -227,8 +180,7 @@ export class ServerNetStream implements StreamPublisher, StreamSubscriber {
     const stream = this.ctx.instance.stream(name);
     this.stream = stream;
     this.role = 'playing';
-    this.paused = false;
-    this.needKeyframe = true;
+    this.player.restart();
     this.ctx.log('play', { stream: name, streamId: this.streamId });
     // StreamBegin on the NetConnection flow (where rtmfp-cpp's tcserver sends it), then the statuses.
     this.ctx.writeControl(encodeUserControlMessage({ kind: 'StreamBegin', streamId: this.streamId }));

@@ -16,7 +16,7 @@ import { fromHex, toHex } from '../../crypto/hex.js';
 import type { Endpoint } from '../../session/endpoint.js';
 import type { Session } from '../../session/session.js';
 import type { ReceiveFlowInfo } from '../../flow/receive-flow.js';
-import { decodeTcMetadata, isTcMetadata } from '../../wire/flash/tc-metadata.js';
+import { tcStreamId } from '../../wire/flash/tc-metadata.js';
 import { FlashMessageDecoder, type FlashMessage } from '../../wire/flash/message.js';
 import { localStatus, NetStreamCode, StatusLevel } from '../net-status.js';
 import { NetStream } from '../net-stream.js';
@@ -271,17 +271,10 @@ export class DirectStreams implements DirectPublicationRegistry {
     let role = peer.flows.get(flow.flowId);
     if (role) return role;
     role = { kind: 'ignore' };
-    if (isTcMetadata(flow.metadata)) {
-      let streamId: number | undefined;
-      try {
-        streamId = decodeTcMetadata(flow.metadata).streamId ?? undefined;
-      } catch {
-        streamId = undefined;
-      }
-      if (streamId !== undefined && streamId > 0) {
-        if (flow.associatedFlowId !== undefined) role = { kind: 'return', streamId };
-        else if (countRequests(peer) < MAX_PLAY_REQUESTS_PER_SESSION) role = { kind: 'request', streamId, subscriber: undefined, refused: false };
-      }
+    const streamId = tcStreamId(flow.metadata);
+    if (streamId > 0) {
+      if (flow.associatedFlowId !== undefined) role = { kind: 'return', streamId };
+      else if (countRequests(peer) < MAX_PLAY_REQUESTS_PER_SESSION) role = { kind: 'request', streamId, subscriber: undefined, refused: false };
     }
     peer.flows.set(flow.flowId, role);
     return role;

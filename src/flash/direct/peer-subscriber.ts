@@ -7,13 +7,14 @@ import { toHex } from '../../crypto/hex.js';
 import type { Session } from '../../session/session.js';
 import type { AmfValue } from '../../wire/amf/types.js';
 import type { FlashCommand } from '../../wire/flash/command.js';
-import { encodeCommandMessage, encodeDataMessage, encodeUserControlMessage, FlashMessageType } from '../../wire/flash/message.js';
+import { encodeCommandMessage, encodeDataMessage, encodeUserControlMessage } from '../../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../../wire/flash/status.js';
 import { formatIp } from '../../wire/address.js';
 import type { LiveStream, RelayedMessage, StreamSubscriber } from '../../server/live-stream.js';
 import type { RelayCounters } from '../../server/relay-counters.js';
 import { NetStreamCode } from '../net-status.js';
 import { StreamTransport } from '../stream-transport.js';
+import { PlayerRelay } from '../../server/player-relay.js';
 
 /** What a subscriber needs from the publication it plays. */
 export interface PeerSubscriberContext {
@@ -47,11 +48,8 @@ export class PeerSubscriber implements StreamSubscriber {
   readonly transport: StreamTransport;
   closed = false;
   private readonly ctx: PeerSubscriberContext;
-  private receiveAudio = true;
-  private receiveVideo = true;
-  private paused = false;
-  /** Video waits for a keyframe at the start and after any dropped frame. */
-  private needKeyframe = true;
+  /** The relay's per-player step, as on the server. */
+  private readonly player: PlayerRelay;
   private stream: LiveStream | undefined;
 
   constructor(session: Session, requestFlowId: number, streamId: number, name: string, ctx: PeerSubscriberContext) {
@@ -69,11 +67,9 @@ export class PeerSubscriber implements StreamSubscriber {
       session,
       streamId,
       association: requestFlowId,
-      onMediaAbandoned: (type) => {
-        ctx.relayCounters.abandoned++;
-        if (type === FlashMessageType.Video) this.needKeyframe = true;
-      },
+      onMediaAbandoned: (type) => this.player.mediaAbandoned(type),
     });
+    this.player = new PlayerRelay(this.transport, ctx.relayCounters, ctx.mediaLifetimeMs);
   }
 
   /** Accepted: StreamBegin, Play.Reset, Play.Start, |RtmpSampleAccess (E.4, E.8 step 4), then the stream from its cached state. */
@@ -100,23 +96,12 @@ export class PeerSubscriber implements StreamSubscriber {
       case 'closeStream':
         this.close();
         return;
-      case 'receiveAudio':
-        this.receiveAudio = first !== false;
-        return;
-      case 'receiveVideo':
-        this.receiveVideo = first !== false;
-        if (this.receiveVideo) this.needKeyframe = true;
-        return;
-      case 'pause': {
-        const pause = first !== false;
-        if (pause === this.paused) return;
-        this.paused = pause;
-        if (!pause) this.needKeyframe = true;
-        this.status(StatusLevel.Status, pause ? NetStreamCode.PauseNotify : NetStreamCode.UnpauseNotify, pause ? 'Paused.' : 'Unpaused.');
+      default: {
+        const change = this.player.applyPlayCommand(c.name, first);
+        if (change === 'pause') this.status(StatusLevel.Status, NetStreamCode.PauseNotify, 'Paused.');
+        if (change === 'unpause') this.status(StatusLevel.Status, NetStreamCode.UnpauseNotify, 'Unpaused.');
         return;
       }
-      default:
-        return;
     }
   }
 
@@ -133,7 +118,7 @@ export class PeerSubscriber implements StreamSubscriber {
   // ---- StreamSubscriber ----
 
   onPublish(stream: LiveStream): void {
-    this.needKeyframe = true;
+    this.player.needKeyframe = true;
     stream.catchUp(this);
   }
 
@@ -142,37 +127,9 @@ export class PeerSubscriber implements StreamSubscriber {
     this.close();
   }
 
-  /** Same per-subscriber step as the server relay: shared buffer, partial reliability, keyframe resync. */
+  /** Same per-subscriber step as the server relay (PlayerRelay). */
   deliver(m: RelayedMessage): void {
-    if (this.closed) return;
-    const counters = this.ctx.relayCounters;
-    if (m.type === FlashMessageType.Audio) {
-      if (!m.config && (this.paused || !this.receiveAudio)) return;
-    } else if (m.type === FlashMessageType.Video) {
-      if (!m.config) {
-        if (this.paused || !this.receiveVideo) return;
-        if (this.needKeyframe) {
-          if (!m.keyframe) {
-            counters.skipped++;
-            return;
-          }
-          this.needKeyframe = false;
-        }
-      }
-    } else {
-      this.transport.writeControl(m.bytes);
-      counters.messagesOut++;
-      counters.bytesOut += m.bytes.length;
-      return;
-    }
-    const ok = this.transport.writeMedia(m.type, m.bytes, m.config ? { shared: true } : { shared: true, lifetimeMs: this.ctx.mediaLifetimeMs });
-    if (ok) {
-      counters.messagesOut++;
-      counters.bytesOut += m.bytes.length;
-    } else {
-      counters.dropped++;
-      if (m.type === FlashMessageType.Video) this.needKeyframe = true;
-    }
+    if (!this.closed) this.player.deliver(m);
   }
 
   private status(level: string, code: string, description: string): void {

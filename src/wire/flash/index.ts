@@ -10,6 +10,7 @@ export {
   decodeTcMetadata,
   encodeTcMetadata,
   findTcMetadata,
+  tcStreamId,
   type TcMetadata,
 } from './tc-metadata.js';
 export {

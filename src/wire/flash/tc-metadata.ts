@@ -99,3 +99,18 @@ export function findTcMetadata(options: readonly RtmfpOption[]): TcMetadata | nu
   }
   return null;
 }
+
+/**
+ * The stream ID a flow's metadata names: the TC stream ID (0 = NetConnection), or -1 when the
+ * metadata is not well-formed TC metadata with a stream ID (a flow this layer ignores or refuses).
+ * Never throws.
+ */
+export function tcStreamId(metadata: Uint8Array): number {
+  if (!isTcMetadata(metadata)) return -1;
+  try {
+    return decodeTcMetadata(metadata).streamId ?? -1;
+  } catch (e) {
+    if (e instanceof FlashError) return -1;
+    throw e;
+  }
+}
