@@ -1,47 +1,23 @@
 // Shared helpers of the direct (peer-to-peer) NetStream tests.
 import * as assert from 'uvu/assert';
-import { NetConnection, type NetConnectionOptions } from '../src/flash/net-connection.js';
+import type { NetConnection, NetConnectionOptions } from '../src/flash/net-connection.js';
 import type { NetStream } from '../src/flash/net-stream.js';
-import type { NetStatusInfo } from '../src/flash/net-status.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
 import { mulberry32 } from './support/prng.js';
+import { LOOP, until, statusOf, connect as connectLoopback } from './support/flash-client.js';
+export { LOOP, until, statusOf };
 
-export const LOOP = '127.0.0.1';
-
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/** A loopback NetConnection with a short close wait (direct tests close many). */
+export function connect(uri: string, options: NetConnectionOptions = {}): Promise<NetConnection> {
+  return connectLoopback(uri, { closeWaitMs: 500, ...options });
 }
 
-/** Resolves with the first status with this code (or rejects after `ms`). */
-export function statusOf(target: NetStream | NetConnection, code: string, ms = 5000): Promise<NetStatusInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${code} within ${ms} ms`)), ms);
-    const on = (i: NetStatusInfo): void => {
-      if (i.code !== code) return;
-      clearTimeout(timer);
-      target.off('netStatus', on);
-      resolve(i);
-    };
-    target.on('netStatus', on);
-  });
-}
 
 /** Every status code a stream reports, in order. */
 export function statusLog(ns: NetStream): string[] {
   const codes: string[] = [];
   ns.on('netStatus', (i) => codes.push(i.code));
   return codes;
-}
-
-export async function connect(uri: string, options: NetConnectionOptions = {}): Promise<NetConnection> {
-  const nc = new NetConnection({ endpointOptions: { host: LOOP }, closeWaitMs: 500, ...options });
-  const info = await nc.connect(uri);
-  assert.is(info.code, 'NetConnection.Connect.Success');
-  return nc;
 }
 
 export interface Message {

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetConnection } from '../src/flash/net-connection.js';
-import type { NetStatusInfo } from '../src/flash/net-status.js';
 import { NetStream } from '../src/flash/net-stream.js';
 import { decodeFlvScriptData, FlvReader, FlvTagType, type FlvTag } from '../src/media/index.js';
 import { FlvFilePublisher } from '../src/server/flv-file-publisher.js';
@@ -16,36 +15,8 @@ import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import { AmfEcmaArray, type AmfValue } from '../src/wire/amf/index.js';
 import { frameCount, haveFfmpeg, makeTestFlv, probe } from './support/ffmpeg.js';
 import { sameBytes } from './server-flv-support.js';
+import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
 
-const LOOP = '127.0.0.1';
-
-function statusOf(target: NetStream, code: string, ms = 5000): Promise<NetStatusInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${code} within ${ms} ms`)), ms);
-    const on = (i: NetStatusInfo): void => {
-      if (i.code !== code) return;
-      clearTimeout(timer);
-      target.off('netStatus', on);
-      resolve(i);
-    };
-    target.on('netStatus', on);
-  });
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function connect(port: number, app = 'live'): Promise<NetConnection> {
-  const nc = new NetConnection({ endpointOptions: { host: LOOP } });
-  const info = await nc.connect(`rtmfp://${LOOP}:${port}/${app}`);
-  assert.is(info.code, 'NetConnection.Connect.Success');
-  return nc;
-}
 
 async function readTags(path: string): Promise<FlvTag[]> {
   const out: FlvTag[] = [];

@@ -4,44 +4,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NetConnection } from '../src/flash/net-connection.js';
 import { NetStream } from '../src/flash/net-stream.js';
-import type { NetStatusInfo } from '../src/flash/net-status.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import type { ServerClient } from '../src/server/server-client.js';
 import { StreamRepublisher } from '../src/server/republisher.js';
+import { LOOP, until, statusOf as nextStatus, connectLocal as connect } from './support/flash-client.js';
 
 const test = suite('instances');
-const LOOP = '127.0.0.1';
 const IDLE_MS = 200;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function nextStatus(target: NetStream | NetConnection, code: string, ms = 5000): Promise<NetStatusInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${code} within ${ms} ms`)), ms);
-    const on = (i: NetStatusInfo) => {
-      if (i.code !== code) return;
-      clearTimeout(timer);
-      target.off('netStatus', on);
-      resolve(i);
-    };
-    target.on('netStatus', on);
-  });
-}
-
-async function connect(port: number, app: string): Promise<NetConnection> {
-  const nc = new NetConnection({ endpointOptions: { host: LOOP } });
-  const info = await nc.connect(`rtmfp://${LOOP}:${port}/${app}`);
-  assert.is(info.code, 'NetConnection.Connect.Success', `connect to ${app}`);
-  return nc;
-}
 
 function listen(extra: Parameters<typeof RtmfpServer.listen>[0] = {}): Promise<RtmfpServer> {
   return RtmfpServer.listen({ host: LOOP, port: 0, instanceIdleUnloadMs: IDLE_MS, ...extra });

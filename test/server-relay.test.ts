@@ -4,42 +4,13 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { NetConnection } from '../src/flash/net-connection.js';
 import { NetStream } from '../src/flash/net-stream.js';
-import type { NetStatusInfo } from '../src/flash/net-status.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
 import { ImpairmentRelay } from './support/impairment-relay.js';
 import { mulberry32 } from './support/prng.js';
+import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
 
 const test = suite('live relay');
-const LOOP = '127.0.0.1';
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function statusOf(target: NetStream, code: string, ms = 5000): Promise<NetStatusInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${code} within ${ms} ms`)), ms);
-    const on = (i: NetStatusInfo) => {
-      if (i.code !== code) return;
-      clearTimeout(timer);
-      target.off('netStatus', on);
-      resolve(i);
-    };
-    target.on('netStatus', on);
-  });
-}
-
-async function connect(port: number, app = 'live', host = LOOP, serverPort = port): Promise<NetConnection> {
-  const nc = new NetConnection({ endpointOptions: { host: LOOP } });
-  const info = await nc.connect(`rtmfp://${host}:${serverPort}/${app}`);
-  assert.is(info.code, 'NetConnection.Connect.Success');
-  return nc;
-}
 
 interface Frame {
   kind: 'audio' | 'video';
@@ -123,7 +94,7 @@ test('one publisher, 20 players: every audio and video message intact and in ord
       players.push({ ns, c: new Collector(ns) });
     }
     slowRelay = await ImpairmentRelay.open({ server: { address: LOOP, port: server.port }, seed: 1, toClient: { rateBytesPerSec: 40_000, queuePackets: 64 } });
-    const slowNc = await connect(server.port, 'live', LOOP, slowRelay.address.port);
+    const slowNc = await connect(slowRelay.address.port);
     ncs.push(slowNc);
     const slow = new NetStream(slowNc);
     const slowStart = statusOf(slow, 'NetStream.Play.Start', 10_000);

@@ -5,46 +5,17 @@ import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
 import { NetConnection } from '../src/flash/net-connection.js';
 import { NetStream } from '../src/flash/net-stream.js';
-import type { NetStatusInfo } from '../src/flash/net-status.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import { StreamRepublisher, RepublisherError } from '../src/server/republisher.js';
 import { RtmfpError } from '../src/errors.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
 import { mulberry32 } from './support/prng.js';
 import { ImpairmentRelay } from './support/impairment-relay.js';
+import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
 
 const test = suite('republish');
-const LOOP = '127.0.0.1';
 /** The republisher's own endpoint binds loopback, as the servers do. */
 const NC_OPTIONS = { endpointOptions: { host: LOOP }, handshakeTimeoutMs: 400, closeWaitMs: 1000 };
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-function statusOf(target: NetStream, code: string, ms = 5000): Promise<NetStatusInfo> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${code} within ${ms} ms`)), ms);
-    const on = (i: NetStatusInfo) => {
-      if (i.code !== code) return;
-      clearTimeout(timer);
-      target.off('netStatus', on);
-      resolve(i);
-    };
-    target.on('netStatus', on);
-  });
-}
-
-async function connect(port: number, app = 'live'): Promise<NetConnection> {
-  const nc = new NetConnection({ endpointOptions: { host: LOOP } });
-  const info = await nc.connect(`rtmfp://${LOOP}:${port}/${app}`);
-  assert.is(info.code, 'NetConnection.Connect.Success');
-  return nc;
-}
 
 async function publisher(nc: NetConnection, name: string): Promise<NetStream> {
   const ns = new NetStream(nc);
