@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SendFlow, SendFlowError, SendFlowListener, SendFlowOptions } from '../src/flow/send-flow.js';
 import { OutstandingList, SendMessageHandle } from '../src/flow/send-buffer.js';
-import { ManualClock } from '../src/session/clock.js';
+import { ManualClock } from '../src/time/clock.js';
 import { ChunkType } from '../src/wire/chunk-type.js';
 import { ackBitmapFromReceived, AckBitmapChunk } from '../src/wire/chunks/ack.js';
 import { FragmentControl, userDataOptionsLength } from '../src/wire/chunks/user-data.js';

@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { floodDatagrams, udpFlood, type FloodDatagram } from './support/udp-flood.js';
-import { UdpTransport } from '../src/session/udp-transport.js';
+import { UdpTransport } from '../src/transport/udp-transport.js';
 import { hex, readJson, vectorsAvailable } from './support/vectors.js';
 
 /** Valid datagrams to mutate: captured rtmfp-cpp session datagrams, or synthetic ones without vectors. */

@@ -10,8 +10,8 @@ import { RtmfpError } from '../src/errors.js';
 import { FlvError, FlvErrorCode, FlvReader, FlvTagType, type FlvTag } from '../src/media/index.js';
 import { FlvFilePublisher, FlvFilePublisherError, FlvFilePublisherErrorCode } from '../src/server/flv-file-publisher.js';
 import { FlvRecorder, FlvRecorderError, FlvRecorderErrorCode } from '../src/server/flv-recorder.js';
-import { LiveStream, relayedMessageOf, type StreamPublisher } from '../src/server/live-stream.js';
-import { createRelayCounters } from '../src/server/relay-counters.js';
+import { LiveStream, relayedMessageOf, type StreamPublisher } from '../src/stream/live-stream.js';
+import { createRelayCounters } from '../src/stream/relay-counters.js';
 import { Collector, flvBytes, sameBytes, syntheticTags, writeFlv } from './server-flv-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'server-flv-errors-'));

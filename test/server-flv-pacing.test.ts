@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { FlvTagType } from '../src/media/index.js';
 import { AppInstance } from '../src/server/app-instance.js';
 import { FlvFilePublisher } from '../src/server/flv-file-publisher.js';
-import { LiveStream } from '../src/server/live-stream.js';
-import { createRelayCounters } from '../src/server/relay-counters.js';
-import { ManualClock } from '../src/session/clock.js';
+import { LiveStream } from '../src/stream/live-stream.js';
+import { createRelayCounters } from '../src/stream/relay-counters.js';
+import { ManualClock } from '../src/time/clock.js';
 import { Collector, driveClock, sameBytes, syntheticTags, writeFlv } from './server-flv-support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'server-flv-pacing-'));

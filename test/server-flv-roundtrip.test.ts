@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { decodeFlvScriptData, FlvReader, FlvTagType, isAacSequenceHeader, isAvcSequenceHeader, isVideoKeyframe, type FlvTag } from '../src/media/index.js';
 import { FlvFilePublisher } from '../src/server/flv-file-publisher.js';
 import { FlvRecorder } from '../src/server/flv-recorder.js';
-import { LiveStream, relayedMessageOf, type RelayedMessage, type StreamPublisher, type StreamSubscriber } from '../src/server/live-stream.js';
-import { createRelayCounters } from '../src/server/relay-counters.js';
+import { LiveStream, relayedMessageOf, type RelayedMessage, type StreamPublisher, type StreamSubscriber } from '../src/stream/live-stream.js';
+import { createRelayCounters } from '../src/stream/relay-counters.js';
 import { frameCount, haveFfmpeg, makeTestFlv, probe } from './support/ffmpeg.js';
 
 interface Collected {

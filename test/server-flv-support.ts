@@ -2,8 +2,8 @@
 // subscriber that keeps what it is given.
 import { writeFileSync } from 'node:fs';
 import { encodeFlvHeader, encodeFlvScriptData, encodeFlvTag, FlvTagType, type FlvTag } from '../src/media/index.js';
-import type { RelayedMessage, StreamSubscriber } from '../src/server/live-stream.js';
-import type { ManualClock } from '../src/session/clock.js';
+import type { RelayedMessage, StreamSubscriber } from '../src/stream/live-stream.js';
+import type { ManualClock } from '../src/time/clock.js';
 
 export interface Collected {
   type: number;

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ManualClock, SystemClock } from '../src/session/clock.js';
+import { ManualClock, SystemClock } from '../src/time/clock.js';
 
 test('ManualClock runs due timers in time order with now() at each due time', () => {
   const c = new ManualClock(100);

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CongestionController, DEFAULT_MSS, EndpointTimeCritical } from '../src/session/congestion.js';
-import { RttEstimator } from '../src/session/rtt.js';
+import { CongestionController, DEFAULT_MSS, EndpointTimeCritical } from '../src/flow/congestion.js';
+import { RttEstimator } from '../src/flow/rtt.js';
 
 const MSS = DEFAULT_MSS; // 1161
 const cc = suite('CongestionController');

@@ -13,7 +13,8 @@ import { createFlashIdentity, createServerIdentity } from '../src/session/handsh
 import { NegotiationFlag } from '../src/crypto/key-components.js';
 import { openDatagram, startupEnvelope } from '../src/crypto/envelope.js';
 import type { OutgoingFlow, Session } from '../src/session/session.js';
-import { UdpTransport, type UdpPeer } from '../src/session/udp-transport.js';
+import { UdpTransport, type UdpPeer } from '../src/transport/udp-transport.js';
+import { formatIp, type SocketAddress } from '../src/transport/socket-address.js';
 import { floodDatagrams, udpFlood, type FloodContent } from './support/udp-flood.js';
 
 const test = suite('hostile datagrams at a live endpoint');
@@ -97,8 +98,8 @@ function tapSends(e: Endpoint): { datagram: Uint8Array; to: UdpPeer }[] {
   const log: { datagram: Uint8Array; to: UdpPeer }[] = [];
   const t = e.transport;
   const send = t.send.bind(t);
-  t.send = (datagram: Uint8Array, to: UdpPeer): void => {
-    log.push({ datagram: datagram.slice(), to: { address: to.address, port: to.port } });
+  t.send = (datagram: Uint8Array, to: SocketAddress): void => {
+    log.push({ datagram: datagram.slice(), to: { address: formatIp(to), port: to.port } });
     send(datagram, to);
   };
   return log;
@@ -233,7 +234,7 @@ test('20,000 random and mutated datagrams at 20k/s: real flows intact, every dat
     assert.ok(r.flashSession.open && r.hardenedSession.open && r.serverFlash.open && r.serverHardened.open, 'sessions still open');
     // Nothing threw inside the receive path (the transport would count and swallow it).
     assert.is(server.transport.counters.ownerErrors, 0);
-    assert.is(server.transport.counters.socketErrors, 0);
+    assert.is((server.transport as UdpTransport).counters.socketErrors, 0);
     assert.is(report.sent, content.count);
     assert.not.ok(report.stoppedEarly);
 
@@ -329,8 +330,8 @@ test('a genuine session datagram replayed 100 times from its own source and 100 
     const serverAt = { address: LOOP, port: server.address.port };
     for (let i = 0; i < 100; i++) {
       // From the real clients' sockets (an on-path attacker spoofing the source) ...
-      r.flash.transport.send(flashDatagram, serverAt);
-      r.hardened.transport.send(hardenedDatagram, serverAt);
+      (r.flash.transport as UdpTransport).send(flashDatagram, serverAt);
+      (r.hardened.transport as UdpTransport).send(hardenedDatagram, serverAt);
       // ... and from a socket of the attacker's own.
       attacker.send(flashDatagram, serverAt);
       attacker.send(hardenedDatagram, serverAt);

@@ -11,7 +11,7 @@ import { Endpoint } from '../src/session/endpoint.js';
 import { createServerIdentity } from '../src/session/handshake/identity.js';
 import type { Session } from '../src/session/session.js';
 import { formatSocketAddress, type SocketAddress } from '../src/wire/address.js';
-import { UdpTransport, type UdpPeer } from '../src/session/udp-transport.js';
+import { UdpTransport } from '../src/transport/udp-transport.js';
 import { ImpairmentRelay } from './support/impairment-relay.js';
 import { Prng } from './wire-prng.js';
 
@@ -142,7 +142,7 @@ test('a genuine session datagram replayed from another socket does not move the 
     // Tap the client's socket: copies of what it sends, as an on-path observer would see them.
     const captured: Uint8Array[] = [];
     const send = client.transport.send.bind(client.transport);
-    client.transport.send = (d: Uint8Array, to: UdpPeer): void => {
+    client.transport.send = (d: Uint8Array, to: SocketAddress): void => {
       if (captured.length < 4096) captured.push(d.slice());
       send(d, to);
     };

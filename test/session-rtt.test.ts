@@ -6,7 +6,7 @@ import {
   MINIMUM_ERTO_MS,
   PacketTimestamps,
   RttEstimator,
-} from '../src/session/rtt.js';
+} from '../src/flow/rtt.js';
 
 const close = (a: number, b: number, msg?: string): void => assert.ok(Math.abs(a - b) < 1e-9, `${msg ?? ''} ${a} != ${b}`);
 

@@ -4,8 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
-import { UdpTransport, type ReceivedBatch, type UdpTransportOptions } from '../src/session/udp-transport.js';
-import { TransportError } from '../src/session/io/transport-error.js';
+import { formatIp } from '../src/transport/socket-address.js';
+import { UdpTransport, type ReceivedBatch, type UdpTransportOptions } from '../src/transport/udp-transport.js';
+import { TransportError } from '../src/transport/transport-error.js';
 import { RtmfpError } from '../src/errors.js';
 
 const LOOP = '127.0.0.1';
@@ -95,7 +96,7 @@ test('1000 datagrams sent at once arrive as batches that sum to 1000, in order, 
         const d = b.datagrams[k]!;
         assert.equal(Buffer.from(d.buffer, d.byteOffset, d.byteLength), datagram(next), `datagram ${next}`);
         assert.is(b.sources[k]!.port, clientPort);
-        assert.is(b.sources[k]!.address, LOOP);
+        assert.is(formatIp(b.sources[k]!), LOOP);
         batchBytes += d.byteLength;
         next++;
       }

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Worker } from 'node:worker_threads';
-import { UdpTransport, type BatchFlush, type ReceivedBatch } from '../src/session/udp-transport.js';
+import { UdpTransport, type BatchFlush, type ReceivedBatch } from '../src/transport/udp-transport.js';
 
 // Sender: paced by hrtime, sending what is due once per timer tick (about 1 ms).
 const SENDER = `

@@ -35,6 +35,7 @@ import {
   type AckRangesChunk,
   type UserDataChunk,
 } from '../src/wire/index.js';
+import { TransportError } from '../src/transport/index.js';
 import { fromHex, hexOf, Prng } from './wire-prng.js';
 
 const vlu = suite('wire A.1 VLU');
@@ -184,7 +185,7 @@ addr('bad input is a WireError', () => {
     assert.throws(() => decodeSocketAddress(fromHex(h)), (e: unknown) => e instanceof WireError, h);
   }
   for (const t of ['1.2.3', '1.2.3.256', '1::2::3', 'x::1', '1:2:3:4:5:6:7:8:9']) {
-    assert.throws(() => socketAddressFromEndpoint({ address: t, port: 1 }), (e: unknown) => e instanceof WireError, t);
+    assert.throws(() => socketAddressFromEndpoint({ address: t, port: 1 }), (e: unknown) => e instanceof TransportError && e.code === 'ERR_TRANSPORT_ADDRESS', t);
   }
 });
 addr.run();

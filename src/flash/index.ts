@@ -9,7 +9,6 @@ export {
   type NetStreamCounters,
   type PublishType,
 } from './net-stream.js';
-export { StreamTransport, type StreamTransportOptions, type StreamTransportCounters, type MediaWriteOptions } from './stream-transport.js';
 export { NetConnectionCode, NetStreamCode, localStatus, netStatusFromInfo, type NetStatusInfo } from './net-status.js';
 export { NetCallError, NetCallErrorCode } from './errors.js';
 export { parseRtmfpUri, RTMFP_DEFAULT_PORT, type RtmfpUri } from './rtmfp-uri.js';

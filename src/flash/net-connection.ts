@@ -15,7 +15,7 @@ import { NetCallError, NetCallErrorCode } from './errors.js';
 import { localStatus, NetConnectionCode, netStatusFromInfo, StatusLevel, type NetStatusInfo } from './net-status.js';
 import { parseRtmfpUri, type RtmfpUri } from './rtmfp-uri.js';
 import { NetStream, type NetStreamHost } from './net-stream.js';
-import { StreamTransport } from './stream-transport.js';
+import { StreamTransport } from '../stream/stream-transport.js';
 import { NetStreamCode } from './net-status.js';
 import { DirectStreams, type DirectStreamsOptions } from './direct/direct-streams.js';
 import { peerInfoAddresses } from './direct/local-addresses.js';

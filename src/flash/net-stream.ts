@@ -6,7 +6,7 @@ import { encodeCommandMessage, encodeDataMessage, encodeFlashMessageFrame, Flash
 import { findStatusInfo } from '../wire/flash/status.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
 import { localStatus, netStatusFromInfo, NetStreamCode, StatusLevel, type NetStatusInfo } from './net-status.js';
-import type { MediaWriteOptions } from './stream-transport.js';
+import type { MediaWriteOptions } from '../stream/stream-transport.js';
 
 /**
  * Where a NetStream writes: StreamTransport (one session's flows for the stream) or a direct

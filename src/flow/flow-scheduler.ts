@@ -2,9 +2,9 @@
 // flow's data goes in the next packet, within the congestion window and the burst limit, and the
 // session-wide loss detection (3 nacks or ERTO) that feeds retransmission and congestion control.
 // Pure: everything takes `now` (ms); nextTimeout()/onTimeout(now) replace timers.
-import type { CongestionController } from '../session/congestion.js';
-import { NACKS_FOR_LOSS } from '../session/congestion.js';
-import type { RttEstimator } from '../session/rtt.js';
+import type { CongestionController } from './congestion.js';
+import { NACKS_FOR_LOSS } from './congestion.js';
+import type { RttEstimator } from './rtt.js';
 import { ChunkType } from '../wire/chunk-type.js';
 import type { AckBitmapChunk, AckRangesChunk } from '../wire/chunks/ack.js';
 import type { FlowExceptionReportChunk } from '../wire/chunks/flow-control.js';

@@ -3,9 +3,9 @@
 // methods take `now` (ms) and the flow exposes nextTimeout()/onTimeout(now) for its lifetimes and
 // its Buffer Probe persist timer. A FlowScheduler (flow-scheduler.ts) decides when it may send.
 import { RtmfpError } from '../errors.js';
-import type { Clock } from '../session/clock.js';
-import { INITIAL_ERTO_MS } from '../session/rtt.js';
-import { DEFAULT_MSS } from '../session/congestion.js';
+import type { Clock } from '../time/clock.js';
+import { INITIAL_ERTO_MS } from './rtt.js';
+import { DEFAULT_MSS } from './congestion.js';
 import { ChunkType } from '../wire/chunk-type.js';
 import { CHUNK_HEADER_LENGTH } from '../wire/chunk.js';
 import { AckBitmapChunk, ackBitmapReceived, AckRangesChunk, BUFFER_BLOCK_SIZE } from '../wire/chunks/ack.js';

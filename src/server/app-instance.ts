@@ -2,11 +2,11 @@
 // to it and its named live streams. An instance is loaded by its first client (or by the server
 // application) and unloaded once it has been idle for `idleUnloadMs`, unless kept loaded.
 import { EventEmitter } from 'node:events';
-import { LiveStream } from './live-stream.js';
+import { LiveStream } from '../stream/live-stream.js';
 import { FlvFilePublisher, type FlvFilePublisherOptions } from './flv-file-publisher.js';
 import { FlvRecorder, type FlvRecorderOptions } from './flv-recorder.js';
 import { StreamRepublisher, type RepublishTarget, type StreamRepublisherOptions } from './republisher.js';
-import type { RelayCounters } from './relay-counters.js';
+import type { RelayCounters } from '../stream/relay-counters.js';
 
 /** Instance name used when the URI names only the application (FMS's convention). */
 export const DEFAULT_INSTANCE_NAME = '_definst_';

@@ -5,10 +5,10 @@
 import { RtmfpError } from '../errors.js';
 import { FlvTagType, type FlvTag } from '../media/flv-format.js';
 import { FlvReader, type FlvReaderOptions, type FlvTruncation } from '../media/flv-reader.js';
-import type { Clock, TimerHandle } from '../session/clock.js';
+import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
 import { FlashMessageType } from '../wire/flash/message.js';
 import type { AppInstance, InstanceMember } from './app-instance.js';
-import { relayedMessageOf, type LiveStream, type StreamPublisher } from './live-stream.js';
+import { relayedMessageOf, type LiveStream, type StreamPublisher } from '../stream/live-stream.js';
 
 export const FlvFilePublisherErrorCode = {
   /** The stream already has a publisher. */
@@ -76,6 +76,9 @@ function isOnMetaData(data: Uint8Array): boolean {
  */
 const pacingClock: Clock = {
   now: () => performance.now(),
+  defer: (fn) => queueMicrotask(fn),
+  immediate: (fn) => void setImmediate(fn),
+  random: (n) => new SystemClock().random(n),
   setTimer(atMs: number, fn: () => void): TimerHandle {
     let t: ReturnType<typeof setTimeout>;
     const arm = (): void => {

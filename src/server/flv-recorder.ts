@@ -16,7 +16,7 @@ import { Amf0Decoder } from '../wire/amf/index.js';
 import { decodeDataPayload } from '../wire/flash/data.js';
 import { FlashMessageType } from '../wire/flash/message.js';
 import type { AppInstance, InstanceMember } from './app-instance.js';
-import type { LiveStream, RelayedMessage, StreamSubscriber } from './live-stream.js';
+import type { LiveStream, RelayedMessage, StreamSubscriber } from '../stream/live-stream.js';
 
 export const FlvRecorderErrorCode = {
   /** The file could not be created / opened (missing permission, a path component is a file). */

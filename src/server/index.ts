@@ -12,16 +12,7 @@ export {
   type ServerClientState,
 } from './server-client.js';
 export { AppInstance, DEFAULT_INSTANCE_NAME, DEFAULT_IDLE_UNLOAD_MS, type AppInstanceOptions, type InstanceMember } from './app-instance.js';
-export {
-  LiveStream,
-  relayedMessage,
-  relayedMessageOf,
-  type RelayedMessage,
-  type StreamPublisher,
-  type StreamSubscriber,
-} from './live-stream.js';
 export { ServerNetStream, DEFAULT_RELAY_MEDIA_LIFETIME_MS, MAX_STREAM_NAME_LENGTH, type ServerStreamRole } from './server-net-stream.js';
-export { createRelayCounters, type RelayCounters } from './relay-counters.js';
 export { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
 export {
   FlvRecorder,

@@ -19,7 +19,7 @@ import { parseRtmfpUri } from '../flash/rtmfp-uri.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import { FlashMessageDecoder, FlashMessageType } from '../wire/flash/message.js';
 import type { AppInstance, InstanceMember } from './app-instance.js';
-import type { LiveStream, RelayedMessage, StreamSubscriber } from './live-stream.js';
+import type { LiveStream, RelayedMessage, StreamSubscriber } from '../stream/live-stream.js';
 import { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
 
 export const RepublisherErrorCode = {

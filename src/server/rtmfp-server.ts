@@ -4,7 +4,7 @@ import { Endpoint, type EndpointOptions } from '../session/endpoint.js';
 import { createServerIdentity, type Identity } from '../session/handshake/identity.js';
 import { ServerClient, type ServerApplication, type ServerClientContext } from './server-client.js';
 import { AppInstance, DEFAULT_IDLE_UNLOAD_MS, DEFAULT_INSTANCE_NAME, type AppInstanceOptions } from './app-instance.js';
-import { createRelayCounters, type RelayCounters } from './relay-counters.js';
+import { createRelayCounters, type RelayCounters } from '../stream/relay-counters.js';
 import { DEFAULT_RELAY_MEDIA_LIFETIME_MS } from './server-net-stream.js';
 import { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
 import { recordFilePath } from './flv-recorder.js';

@@ -13,8 +13,8 @@ import { makeStatusInfo, StatusLevel } from '../wire/flash/status.js';
 import { NetConnectionCode } from '../flash/net-status.js';
 import type { FlashMessage } from '../wire/flash/message.js';
 import { DEFAULT_INSTANCE_NAME, type AppInstance, type InstanceMember } from './app-instance.js';
-import type { LiveStream } from './live-stream.js';
-import type { RelayCounters } from './relay-counters.js';
+import type { LiveStream } from '../stream/live-stream.js';
+import type { RelayCounters } from '../stream/relay-counters.js';
 import { ServerNetStream } from './server-net-stream.js';
 import type { ServerLogger } from './server-logger.js';
 

@@ -2,16 +2,16 @@
 // flows with TC metadata stream N carry publish / play / closeStream commands, data and media;
 // the server answers on its own flows for stream N, associated with the client's NetConnection
 // flow. A publishing stream feeds a LiveStream; a playing stream is one of its subscribers.
-import { StreamTransport, type StreamTransportOptions } from '../flash/stream-transport.js';
+import { StreamTransport, type StreamTransportOptions } from '../stream/stream-transport.js';
 import { NetStreamCode } from '../flash/net-status.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import type { FlashCommand } from '../wire/flash/command.js';
 import { encodeCommandMessage, encodeDataMessage, encodeUserControlMessage, type FlashMessage } from '../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../wire/flash/status.js';
 import type { AppInstance } from './app-instance.js';
-import { relayedMessage, type LiveStream, type RelayedMessage, type StreamPublisher, type StreamSubscriber } from './live-stream.js';
-import type { RelayCounters } from './relay-counters.js';
-import { PlayerRelay } from './player-relay.js';
+import { relayedMessage, type LiveStream, type RelayedMessage, type StreamPublisher, type StreamSubscriber } from '../stream/live-stream.js';
+import type { RelayCounters } from '../stream/relay-counters.js';
+import { PlayerRelay } from '../stream/player-relay.js';
 
 /** Default lifetime of relayed audio and video: a frame later than this is worth nothing to a live player. */
 export const DEFAULT_RELAY_MEDIA_LIFETIME_MS = 2000;

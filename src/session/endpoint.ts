@@ -1,15 +1,15 @@
-// An RTMFP endpoint (RFC 7016 section 3): one UDP socket, many sessions, initiator and responder
-// at once. Datagrams read in one event-loop turn arrive as one batch (UdpTransport); the session
+// An RTMFP endpoint (RFC 7016 section 3): one datagram transport (a UDP socket, or a port on the
+// virtual network), many sessions, initiator and responder at once. Datagrams read in one turn
+// arrive as one batch (DatagramTransport); the session
 // packets among them are HMAC-checked, then decrypted in ONE call through the engine's packet
 // cipher (the hot path), then parsed and handed to their sessions. Outgoing session packets of a
 // turn are likewise sealed and encrypted as one batch before they are sent.
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
-import type { RemoteInfo } from 'node:dgram';
-import { UdpTransport, type ReceivedBatch } from './udp-transport.js';
-import { SystemClock, type Clock, type TimerHandle } from './clock.js';
+import { UdpTransport } from '../transport/udp-transport.js';
+import type { DatagramBatch, DatagramTransport, LocalAddress } from '../transport/datagram-transport.js';
+import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
 import { Session, type SessionOptions } from './session.js';
-import { EndpointTimeCritical } from './congestion.js';
+import { EndpointTimeCritical } from '../flow/congestion.js';
 import { Handshake, type HandshakeOptions } from './handshake/handshake.js';
 import { LoadBalancer } from './handshake/introduction.js';
 import { startupDatagramLength } from './handshake/amplification.js';
@@ -34,7 +34,7 @@ import {
 import { decodePacket, PacketBuilder } from '../wire/packet.js';
 import { ByteWriter } from '../wire/writer.js';
 import { PacketMode, chunkAllowedInMode } from '../wire/chunk-type.js';
-import { socketAddressFromEndpoint, socketAddressToEndpoint, type SocketAddress } from '../wire/address.js';
+import { socketAddressFromEndpoint, type SocketAddress } from '../wire/address.js';
 import { decodeEpd, encodeEpd, fingerprintEpd } from '../wire/epd.js';
 import { chunkBodyLength } from '../wire/chunk.js';
 import { ChunkType } from '../wire/chunk-type.js';
@@ -45,6 +45,11 @@ import { RtmfpError } from '../errors.js';
 export interface EndpointOptions {
   /** Our certificate and keys. Default: a fresh Flash-style identity (static group-2 key). */
   identity?: Identity;
+  /**
+   * The datagram transport to serve on (a VirtualNetwork port, or a UdpTransport opened by the
+   * caller). Default: `listen` opens a UdpTransport from host/port/family.
+   */
+  transport?: DatagramTransport;
   /** Bind address. Default 0.0.0.0 (or :: with family 6). */
   host?: string;
   /** Bind port; 0 picks one. Default 0. */
@@ -140,7 +145,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   readonly identity: Identity;
   readonly clock: Clock;
   readonly handshake: Handshake;
-  readonly transport: UdpTransport;
+  readonly transport: DatagramTransport;
   readonly counters: EndpointCounters = {
     datagramsIn: 0,
     datagramsOut: 0,
@@ -178,23 +183,26 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private closed = false;
   private readonly loadBalancer: LoadBalancer | undefined;
 
-  /** Opens the socket and starts serving. */
+  /**
+   * Starts serving on `options.transport`, or on a UDP socket it opens (host, port, family,
+   * recvBufferSize) when none is given.
+   */
   static async listen(options: EndpointOptions = {}): Promise<Endpoint> {
-    let endpoint: Endpoint | undefined;
-    const transport = await UdpTransport.open({
-      ...(options.family !== undefined ? { family: options.family } : {}),
-      ...(options.host !== undefined ? { host: options.host } : {}),
-      port: options.port ?? 0,
-      ...(options.recvBufferSize !== undefined ? { recvBufferSize: options.recvBufferSize } : {}),
-      onBatch: (batch) => endpoint?.onBatch(batch),
-    });
-    endpoint = new Endpoint(transport, options);
-    return endpoint;
+    const transport =
+      options.transport ??
+      (await UdpTransport.open({
+        ...(options.family !== undefined ? { family: options.family } : {}),
+        ...(options.host !== undefined ? { host: options.host } : {}),
+        port: options.port ?? 0,
+        ...(options.recvBufferSize !== undefined ? { recvBufferSize: options.recvBufferSize } : {}),
+      }));
+    return new Endpoint(transport, options);
   }
 
-  private constructor(transport: UdpTransport, options: EndpointOptions) {
+  private constructor(transport: DatagramTransport, options: EndpointOptions) {
     super();
     this.transport = transport;
+    transport.attach((batch) => this.onBatch(batch));
     this.options = options;
     this.identity = options.identity ?? createFlashIdentity();
     this.clock = options.clock ?? new SystemClock();
@@ -225,7 +233,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   /** The bound address (port 0 resolved). */
-  get address(): { address: string; port: number; family: 4 | 6 } {
+  get address(): LocalAddress {
     return this.transport.local;
   }
 
@@ -282,7 +290,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
   // ---- receive path ----
 
-  private onBatch(batch: ReceivedBatch): void {
+  private onBatch(batch: DatagramBatch): void {
     const now = this.clock.now();
     const rb = this.recvBatch;
     rb.count = 0;
@@ -321,7 +329,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       rb.keySlots[rb.count] = session.receiveKeySlot;
       rb.count++;
       arena += body;
-      this.recvMeta.push({ session, from: toSocketAddress(src), length: d.length });
+      this.recvMeta.push({ session, from: src, length: d.length });
     }
     if (rb.count > 0) this.decryptAndDispatch(now);
     this.rescheduleHandshake(now);
@@ -368,7 +376,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.recvMeta.length = 0;
   }
 
-  private onStartupDatagram(d: Uint8Array, src: RemoteInfo, now: number): void {
+  private onStartupDatagram(d: Uint8Array, from: SocketAddress, now: number): void {
     let opened;
     try {
       opened = openDatagram(d, startupEnvelope());
@@ -387,7 +395,6 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       this.counters.droppedMalformed++;
       return;
     }
-    const from = toSocketAddress(src);
     for (const chunk of packet.chunks) {
       if (chunk.type === 'unknown') continue;
       if (chunk.type === ChunkType.IHello && this.loadBalancer && this.redirectIHello(chunk, from, d.length, now)) continue;
@@ -521,7 +528,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
   private allocateSessionId(): Uint8Array {
     for (;;) {
-      const id = randomBytes(4);
+      const id = this.clock.random(4);
       const v = this.ssidValue(id, 0);
       if (v !== 0 && !this.sessions.has(v)) return id;
     }
@@ -573,9 +580,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.sendMeta.push({ session: s, to: to ?? s.farAddress, offset, bodyLength });
     if (!this.sendFlushScheduled) {
       this.sendFlushScheduled = true;
-      queueMicrotask(() => this.flushSends());
+      this.clock.defer(this.flushSendsDeferred);
     }
   }
+
+  private readonly flushSendsDeferred = (): void => this.flushSends();
 
   /** Encrypts everything queued in one call, finishes each datagram (SSID, HMAC) and sends it. */
   private flushSends(): void {
@@ -597,7 +606,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private sendDatagram(datagram: Uint8Array, to: SocketAddress): void {
     this.counters.datagramsOut++;
     this.counters.bytesOut += datagram.length;
-    this.transport.send(datagram, socketAddressToEndpoint(to));
+    this.transport.send(datagram, to);
   }
 
   /** The SSID of a datagram (XOR-descrambled, A.2) or of raw session ID bytes, as a number key. */
@@ -605,8 +614,4 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const v = (i: number): number => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
     return scrambled ? (v(0) ^ v(4) ^ v(8)) >>> 0 : v(0);
   }
-}
-
-function toSocketAddress(r: RemoteInfo): SocketAddress {
-  return socketAddressFromEndpoint({ address: r.address, port: r.port, family: r.family === 'IPv6' ? 6 : 4, origin: 2 });
 }

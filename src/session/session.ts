@@ -4,7 +4,6 @@
 // mobility. It never touches a socket: finished plaintext packets go to the endpoint through
 // `SessionContext.transmit`, which seals them (envelope + AES batch) and sends them.
 import { EventEmitter } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { ByteWriter } from '../wire/writer.js';
 import { PacketBuilder, type PacketHeader } from '../wire/packet.js';
 import { PacketMode } from '../wire/chunk-type.js';
@@ -13,15 +12,15 @@ import type { AnyChunk } from '../wire/chunk.js';
 import type { ForwardedIHelloChunk } from '../wire/chunks/hello.js';
 import { sameSocketAddress, type SocketAddress } from '../wire/address.js';
 import type { EstablishedSession } from './handshake/actions.js';
-import { RttEstimator, PacketTimestamps } from './rtt.js';
-import { CongestionController, EndpointTimeCritical, mssForPacketLength } from './congestion.js';
+import { RttEstimator, PacketTimestamps } from '../flow/rtt.js';
+import { CongestionController, EndpointTimeCritical, mssForPacketLength } from '../flow/congestion.js';
 import { FlowScheduler, markTimeCritical } from '../flow/flow-scheduler.js';
 import { SendFlow, type SendFlowListener, type WriteOptions } from '../flow/send-flow.js';
 import type { SendMessageHandle } from '../flow/send-buffer.js';
 import { Priority } from '../flow/priority.js';
 import { ReceiveFlows, type FlowDecision, type ReceiveFlowsOptions } from '../flow/receive-flows.js';
 import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
 import { RtmfpError } from '../errors.js';
 
 /** What the endpoint does for its sessions. */
@@ -157,7 +156,7 @@ export class OutgoingFlow extends EventEmitter<{
   roomMayHaveFreed(): void {
     if (this.waitingForRoom && this.flow.writable) {
       this.waitingForRoom = false;
-      callApplication(() => this.emit('writable'));
+      callApplication(this.session.clock, () => this.emit('writable'));
     }
   }
 
@@ -187,11 +186,11 @@ const PING_NONCE_BYTES = 8;
  * stall), so it is rethrown on its own: it still surfaces as an uncaught exception, as a throw in
  * any node event listener does.
  */
-function callApplication(fn: () => void): void {
+function callApplication(clock: Clock, fn: () => void): void {
   try {
     fn();
   } catch (e) {
-    queueMicrotask(() => {
+    clock.defer(() => {
       throw e;
     });
   }
@@ -251,6 +250,10 @@ export class Session extends EventEmitter<SessionEvents> {
   receiveKeySlot = -1;
 
   private readonly ctx: SessionContext;
+  /** The endpoint's clock: time, timers, deferrals and randomness for this session. */
+  get clock(): Clock {
+    return this.ctx.clock;
+  }
   private readonly options: Required<Omit<SessionOptions, 'receive' | 'acceptFlow' | 'sendBufferBytes'>> & Pick<SessionOptions, 'sendBufferBytes' | 'acceptFlow'>;
   private readonly timestamps: PacketTimestamps;
   /** Fragment payload size that always fits a packet of maxPacketLength (worst-case headers). */
@@ -313,13 +316,13 @@ export class Session extends EventEmitter<SessionEvents> {
             // Deferred, but never after the flow's first message: one packet can open a flow and
             // complete messages on it (seen with rtmfp-cpp's fcclient).
             this.unannouncedFlows.add(f);
-            queueMicrotask(() => this.announceFlow(f));
+            this.ctx.clock.defer(() => this.announceFlow(f));
           }
           return d;
         },
-        onMessage: (f, m) => (this.announceFlow(f), callApplication(() => this.emit('message', f, m))),
-        onAbandoned: (f, first, last) => (this.announceFlow(f), callApplication(() => this.emit('abandoned', f, first, last))),
-        onComplete: (f) => (this.announceFlow(f), callApplication(() => this.emit('flowComplete', f))),
+        onMessage: (f, m) => (this.announceFlow(f), callApplication(this.ctx.clock, () => this.emit('message', f, m))),
+        onAbandoned: (f, first, last) => (this.announceFlow(f), callApplication(this.ctx.clock, () => this.emit('abandoned', f, first, last))),
+        onComplete: (f) => (this.announceFlow(f), callApplication(this.ctx.clock, () => this.emit('flowComplete', f))),
       },
     });
     // Room for the packet plus the envelope's prefix and padding (the endpoint copies it out).
@@ -374,16 +377,16 @@ export class Session extends EventEmitter<SessionEvents> {
         outgoing?.roomMayHaveFreed();
       },
       delivered: (m) => {
-        callApplication(() => outgoing?.emit('delivered', m));
+        callApplication(this.ctx.clock, () => outgoing?.emit('delivered', m));
         outgoing?.roomMayHaveFreed();
       },
       abandoned: (m) => {
-        callApplication(() => outgoing?.emit('abandoned', m));
+        callApplication(this.ctx.clock, () => outgoing?.emit('abandoned', m));
         outgoing?.roomMayHaveFreed();
       },
-      exception: (code) => callApplication(() => outgoing?.emit('exception', code)),
+      exception: (code) => callApplication(this.ctx.clock, () => outgoing?.emit('exception', code)),
       complete: () => {
-        callApplication(() => outgoing?.emit('complete'));
+        callApplication(this.ctx.clock, () => outgoing?.emit('complete'));
         this.scheduler.removeFlow(flow);
         this.outgoing.delete(flowId);
       },
@@ -422,7 +425,7 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   ping(timeoutMs = 5000): Promise<number> {
     if (this.state !== 'open') return Promise.reject(new RtmfpError('ERR_SESSION_CLOSED', 'session is not open'));
-    const message = randomBytes(PING_NONCE_BYTES);
+    const message = this.ctx.clock.random(PING_NONCE_BYTES);
     const key = Buffer.from(message).toString('hex');
     const now = this.ctx.clock.now();
     return new Promise<number>((resolve, reject) => {
@@ -483,11 +486,13 @@ export class Session extends EventEmitter<SessionEvents> {
   wake(): void {
     if (this.flushScheduled || this.state === 'closed') return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      if (this.state !== 'closed') this.flush(this.ctx.clock.now());
-    });
+    this.ctx.clock.immediate(this.flushWoken);
   }
+
+  private readonly flushWoken = (): void => {
+    this.flushScheduled = false;
+    if (this.state !== 'closed') this.flush(this.ctx.clock.now());
+  };
 
   /** A queued Forwarded IHello (introductions: the server sends it on the target's session). */
   sendForwardedIHello(chunk: ForwardedIHelloChunk): void {
@@ -555,7 +560,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.flush(now);
     // Only now: an application that closes its endpoint on 'close' must not lose our Close Ack,
     // or the far end repeats its Close Request for 90 s (B.4).
-    if (closedByFar) callApplication(() => this.emit('close', 'remote'));
+    if (closedByFar) callApplication(this.ctx.clock, () => this.emit('close', 'remote'));
   }
 
   /**
@@ -614,7 +619,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Emits 'flow' for `f` once, before anything else about it. */
   private announceFlow(f: ReceiveFlowInfo): void {
-    if (this.unannouncedFlows.delete(f)) callApplication(() => this.emit('flow', f));
+    if (this.unannouncedFlows.delete(f)) callApplication(this.ctx.clock, () => this.emit('flow', f));
   }
 
   private beginPacket(now: number): PacketBuilder {
@@ -675,7 +680,7 @@ export class Session extends EventEmitter<SessionEvents> {
         this.farAddress = m.address;
         this.mobility = undefined;
         this.counters.addressChangesApplied++;
-        callApplication(() => this.emit('addressChange', old, m.address));
+        callApplication(this.ctx.clock, () => this.emit('addressChange', old, m.address));
       }
       return;
     }
@@ -695,7 +700,7 @@ export class Session extends EventEmitter<SessionEvents> {
   private onNewAddress(from: SocketAddress, now: number): void {
     this.counters.addressChangesSeen++;
     if (this.mobility && sameSocketAddress(this.mobility.address, from) && now - this.mobility.sentAt < 1000) return;
-    const nonce = randomBytes(PING_NONCE_BYTES);
+    const nonce = this.ctx.clock.random(PING_NONCE_BYTES);
     this.mobility = { address: from, nonce, sentAt: now };
     const b = this.beginPacket(now);
     b.append({ type: ChunkType.Ping, message: nonce });
@@ -730,6 +735,6 @@ export class Session extends EventEmitter<SessionEvents> {
     for (const p of this.pendingPings.values()) p.resolve(Number.NaN);
     this.pendingPings.clear();
     this.ctx.closed(this);
-    if (wasOpen) callApplication(() => this.emit('close', reason));
+    if (wasOpen) callApplication(this.ctx.clock, () => this.emit('close', reason));
   }
 }

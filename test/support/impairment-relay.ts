@@ -19,9 +19,10 @@
  * or T ms elapsed) -> delay (fixed + uniform jitter) -> rate limit (token bucket, bounded queue,
  * tail drop) -> send.
  */
-import type { Clock, TimerHandle } from '../../src/session/clock.js';
-import { SystemClock } from '../../src/session/clock.js';
-import { UdpTransport, type ReceivedBatch, type UdpPeer } from '../../src/session/udp-transport.js';
+import type { Clock, TimerHandle } from '../../src/time/clock.js';
+import { SystemClock } from '../../src/time/clock.js';
+import { UdpTransport, type ReceivedBatch, type UdpPeer } from '../../src/transport/udp-transport.js';
+import { formatIp, type SocketAddress } from '../../src/transport/socket-address.js';
 import { Prng } from '../wire-prng.js';
 
 export interface ImpairmentProfile {
@@ -327,7 +328,7 @@ function normalize(p: ImpairmentProfile | undefined): Required<ImpairmentProfile
   };
 }
 
-const keyOf = (p: UdpPeer): string => `${p.address}|${p.port}`;
+const keyOf = (p: UdpPeer | SocketAddress): string => `${'ip' in p ? formatIp(p) : p.address}|${p.port}`;
 
 /** Relay sockets pass any datagram size through (the transport's default filter is 8 KiB). */
 const RELAY_MAX_DATAGRAM = 65535;
@@ -443,7 +444,7 @@ export class ImpairmentRelay {
       const src = b.sources[i]!;
       const key = keyOf(src);
       if (!this.legs.has(key)) {
-        const leg: Leg = { client: { address: src.address, port: src.port }, key, transport: undefined, waiting: [], binding: undefined, retired: [] };
+        const leg: Leg = { client: { address: formatIp(src), port: src.port }, key, transport: undefined, waiting: [], binding: undefined, retired: [] };
         this.legs.set(key, leg);
         this.counters.legsOpened++;
         void this.bindLeg(leg);
@@ -492,7 +493,7 @@ export class ImpairmentRelay {
     const server = this.options.server;
     for (let i = 0; i < b.datagrams.length; i++) {
       const s = b.sources[i]!;
-      if (s.port !== server.port || s.address !== server.address) this.counters.fromOtherSources++;
+      if (s.port !== server.port || formatIp(s) !== server.address) this.counters.fromOtherSources++;
       this.downstream.push(b.datagrams[i]!, leg.client);
     }
   }

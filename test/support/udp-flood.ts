@@ -5,7 +5,7 @@
  * `floodDatagrams` is the pure, seeded part (same seed, same bytes), so a failure found by a
  * flood reproduces from its seed and index without sockets.
  */
-import { UdpTransport, type UdpPeer } from '../../src/session/udp-transport.js';
+import { UdpTransport, type UdpPeer } from '../../src/transport/udp-transport.js';
 import { Prng } from '../wire-prng.js';
 
 export type FloodMutation = 'bitflip' | 'byte' | 'truncate' | 'extend' | 'splice' | 'repeat';

@@ -9,11 +9,11 @@ import { RtmfpError } from '../../errors.js';
 import type { AmfValue } from '../../wire/amf/types.js';
 import { encodeCommandMessage, encodeDataMessage, FlashMessageDecoder, type FlashMessage } from '../../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../../wire/flash/status.js';
-import { LiveStream, relayedMessage, type StreamPublisher } from '../../server/live-stream.js';
-import { createRelayCounters, type RelayCounters } from '../../server/relay-counters.js';
+import { LiveStream, relayedMessage, type StreamPublisher } from '../../stream/live-stream.js';
+import { createRelayCounters, type RelayCounters } from '../../stream/relay-counters.js';
 import { NetStreamCode } from '../net-status.js';
 import type { NetStream, NetStreamTransport } from '../net-stream.js';
-import type { MediaWriteOptions } from '../stream-transport.js';
+import type { MediaWriteOptions } from '../../stream/stream-transport.js';
 import type { PeerSubscriber, PeerSubscriberContext } from './peer-subscriber.js';
 
 declare module '../net-stream.js' {

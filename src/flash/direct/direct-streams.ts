@@ -10,7 +10,7 @@
 // one is open either way), a stream ID of its own on that session (from PLAY_STREAM_ID_BASE, as
 // librtmfp uses 2000001) and a plain StreamTransport with no association; `play` goes out on it
 // and the publisher's flows for that stream ID, which answer it, feed the NetStream.
-import { createRelayCounters } from '../../server/relay-counters.js';
+import { createRelayCounters } from '../../stream/relay-counters.js';
 import { RtmfpError } from '../../errors.js';
 import { fromHex, toHex } from '../../crypto/hex.js';
 import type { Endpoint } from '../../session/endpoint.js';
@@ -20,7 +20,7 @@ import { tcStreamId } from '../../wire/flash/tc-metadata.js';
 import { FlashMessageDecoder, type FlashMessage } from '../../wire/flash/message.js';
 import { localStatus, NetStreamCode, StatusLevel } from '../net-status.js';
 import { NetStream } from '../net-stream.js';
-import { StreamTransport } from '../stream-transport.js';
+import { StreamTransport } from '../../stream/stream-transport.js';
 import { DirectPublication, MAX_DIRECT_STREAM_NAME_LENGTH, type DirectPublicationRegistry } from './direct-publication.js';
 import { PeerSubscriber } from './peer-subscriber.js';
 

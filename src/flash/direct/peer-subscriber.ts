@@ -10,11 +10,11 @@ import type { FlashCommand } from '../../wire/flash/command.js';
 import { encodeCommandMessage, encodeDataMessage, encodeUserControlMessage } from '../../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../../wire/flash/status.js';
 import { formatIp } from '../../wire/address.js';
-import type { LiveStream, RelayedMessage, StreamSubscriber } from '../../server/live-stream.js';
-import type { RelayCounters } from '../../server/relay-counters.js';
+import type { LiveStream, RelayedMessage, StreamSubscriber } from '../../stream/live-stream.js';
+import type { RelayCounters } from '../../stream/relay-counters.js';
 import { NetStreamCode } from '../net-status.js';
-import { StreamTransport } from '../stream-transport.js';
-import { PlayerRelay } from '../../server/player-relay.js';
+import { StreamTransport } from '../../stream/stream-transport.js';
+import { PlayerRelay } from '../../stream/player-relay.js';
 
 /** What a subscriber needs from the publication it plays. */
 export interface PeerSubscriberContext {

@@ -1,11 +1,13 @@
 /**
- * One UDP socket (node:dgram) that hands received datagrams to its owner in batches: everything
+ * The node:dgram DatagramTransport: one UDP socket that hands received datagrams to its owner in batches: everything
  * read in one event-loop turn becomes one `ReceivedBatch`, so the session layer can decrypt a
  * whole turn's packets in one call (performance-baselines "UDP on loopback": batched decrypt of
  * a turn's datagrams keeps up at ~250k pkt/s where a decipher per packet loses a third).
  *
  * No copies: node allocates one Buffer per received message and the batch holds exactly those
- * Buffers (and node's RemoteInfo objects) in arrival order. The owner may keep them.
+ * Buffers in arrival order; the owner may keep them. Sources are SocketAddress objects interned
+ * per (address, port) by an AddressCache, so an IP string is parsed once per peer, not once per
+ * datagram, and a send formats its destination once per address object.
  *
  * Errors never reach the owner as exceptions: send failures (ICMP unreachable surfaces as a send
  * error on some platforms), socket errors and exceptions thrown by the owner's own `onBatch` are
@@ -13,21 +15,19 @@
  */
 import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { TransportError, TransportErrorCode } from './io/transport-error.js';
+import { TransportError, TransportErrorCode } from './transport-error.js';
+import { AddressCache } from './address-cache.js';
+import { AddressOrigin, type SocketAddress } from './socket-address.js';
+import type { DatagramBatch, DatagramReceiver, DatagramTransport, LocalAddress } from './datagram-transport.js';
 
-/** Where to send: node's RemoteInfo, the wire's UdpEndpoint and a plain pair all fit. */
+/** Where to send in text form (tools and tests); the engine sends to SocketAddress objects. */
 export interface UdpPeer {
   readonly address: string;
   readonly port: number;
 }
 
-/** The datagrams of one event-loop turn, in arrival order; `sources[i]` sent `datagrams[i]`. */
-export interface ReceivedBatch {
-  readonly datagrams: readonly Uint8Array[];
-  readonly sources: readonly RemoteInfo[];
-  /** Sum of `datagrams[i].byteLength`. */
-  readonly bytes: number;
-}
+/** The datagrams of one event-loop turn (see DatagramBatch). */
+export type ReceivedBatch = DatagramBatch;
 
 /**
  * How the end of a turn is detected. `immediate` (setImmediate, the check phase right after
@@ -61,8 +61,8 @@ export interface UdpTransportOptions {
   maxDatagramBytes?: number;
   /** End-of-turn detection; default 'immediate' (measured: see BatchFlush). */
   flush?: BatchFlush;
-  /** Receives every batch. Exceptions it throws are caught and counted (`ownerErrors`). */
-  onBatch: (batch: ReceivedBatch) => void;
+  /** Receives every batch (or attach one later). Exceptions it throws are caught and counted (`ownerErrors`). */
+  onBatch?: DatagramReceiver;
   /** Observer for counted errors (send, socket, owner). Never required; never rethrown. */
   onError?: (error: Error, kind: 'send' | 'socket' | 'owner') => void;
 }
@@ -96,6 +96,8 @@ export class UdpTransportCounters {
   socketErrors = 0;
   /** Exceptions thrown by `onBatch`. */
   ownerErrors = 0;
+  /** Datagrams that arrived with no receiver attached. */
+  datagramsUnclaimed = 0;
 
   /** Sends submitted whose completion node has not reported yet: their buffers must not be reused. */
   sendsPending = 0;
@@ -115,10 +117,13 @@ function positiveInt(name: string, v: number | undefined, dflt: number, min = 1)
   return v;
 }
 
-export class UdpTransport {
+export class UdpTransport implements DatagramTransport {
   readonly counters = new UdpTransportCounters();
   /** The bound address (port resolved when 0 was asked). */
-  readonly local: { readonly address: string; readonly port: number; readonly family: 4 | 6 };
+  readonly local: LocalAddress;
+  readonly localAddress: SocketAddress;
+  /** Text <-> SocketAddress conversions, once per peer. */
+  readonly addresses = new AddressCache();
   /** The SO_RCVBUF requested. */
   readonly requestedRecvBufferSize: number;
   /**
@@ -131,7 +136,7 @@ export class UdpTransport {
   readonly sendBufferSize: number;
 
   private readonly socket: Socket;
-  private readonly onBatch: (batch: ReceivedBatch) => void;
+  private onBatch: DatagramReceiver | undefined;
   private readonly onError: ((error: Error, kind: 'send' | 'socket' | 'owner') => void) | undefined;
   private readonly maxBatchDatagrams: number;
   private readonly maxBatchBytes: number;
@@ -139,7 +144,7 @@ export class UdpTransport {
   private readonly flushMode: BatchFlush;
 
   private pendingDatagrams: Uint8Array[] = [];
-  private pendingSources: RemoteInfo[] = [];
+  private pendingSources: SocketAddress[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
   private closing: Promise<void> | undefined;
@@ -202,8 +207,13 @@ export class UdpTransport {
     this.sendBufferSize = socket.getSendBufferSize();
     const a = socket.address();
     this.local = { address: a.address, port: a.port, family };
+    this.localAddress = this.addresses.intern(a.address, a.port, AddressOrigin.Unknown);
     socket.on('message', this.handleMessage);
     socket.on('error', this.handleSocketError);
+  }
+
+  attach(receiver: DatagramReceiver): void {
+    this.onBatch = receiver;
   }
 
   get closed(): boolean {
@@ -219,15 +229,17 @@ export class UdpTransport {
    * Sends one datagram. The bytes are not copied: do not modify `datagram` until
    * `counters.sendsPending` says the send finished (node may queue it in libuv).
    */
-  send(datagram: Uint8Array, to: UdpPeer): void {
+  send(datagram: Uint8Array, to: SocketAddress | UdpPeer): void {
     if (this.closing) {
       this.counters.sendErrors++;
       return;
     }
     try {
+      // A SocketAddress has its text form cached per object; a UdpPeer already is text.
+      const host = (to as SocketAddress).ip !== undefined ? this.addresses.textOf(to as SocketAddress) : (to as UdpPeer).address;
       // The (msg, port, address, callback) form: no offset/length, so node does not slice a
       // new Buffer; one shared callback, so no closure per send.
-      this.socket.send(datagram, to.port, to.address, this.handleSent);
+      this.socket.send(datagram, to.port, host, this.handleSent);
       this.counters.sendsSubmitted++;
       this.counters.sendsPending++;
     } catch (err) {
@@ -242,7 +254,7 @@ export class UdpTransport {
    * node:dgram has no sendmmsg, so this is a loop over `send`, but it keeps callers free of
    * per-datagram closures.
    */
-  sendBatch(datagrams: readonly Uint8Array[], to: UdpPeer | readonly UdpPeer[], start = 0, end = datagrams.length): void {
+  sendBatch(datagrams: readonly Uint8Array[], to: SocketAddress | UdpPeer | readonly (SocketAddress | UdpPeer)[], start = 0, end = datagrams.length): void {
     const last = Math.min(end, datagrams.length);
     if (isPeerList(to)) {
       for (let i = start; i < last; i++) {
@@ -305,7 +317,7 @@ export class UdpTransport {
       this.deliver();
     }
     this.pendingDatagrams.push(msg);
-    this.pendingSources.push(rinfo);
+    this.pendingSources.push(this.addresses.fromRemoteInfo(rinfo));
     this.pendingBytes += n;
     if (this.pendingDatagrams.length >= this.maxBatchDatagrams) {
       c.batchesCapped++;
@@ -330,6 +342,10 @@ export class UdpTransport {
     this.pendingSources = [];
     this.pendingBytes = 0;
     const c = this.counters;
+    if (!this.onBatch) {
+      c.datagramsUnclaimed += batch.datagrams.length;
+      return;
+    }
     c.batches++;
     if (batch.datagrams.length > c.largestBatch) c.largestBatch = batch.datagrams.length;
     try {
@@ -367,6 +383,6 @@ export class UdpTransport {
   }
 }
 
-function isPeerList(to: UdpPeer | readonly UdpPeer[]): to is readonly UdpPeer[] {
+function isPeerList(to: SocketAddress | UdpPeer | readonly (SocketAddress | UdpPeer)[]): to is readonly (SocketAddress | UdpPeer)[] {
   return Array.isArray(to);
 }

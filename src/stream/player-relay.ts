@@ -2,7 +2,7 @@
 // direct (P2P) publication: one shared buffer per message, partial reliability for frames, a
 // slow player skipping media instead of slowing the publisher, and video that restarts only at a
 // keyframe after anything was lost.
-import type { MediaWriteOptions, StreamTransport } from '../flash/stream-transport.js';
+import type { MediaWriteOptions, StreamTransport } from './stream-transport.js';
 import { FlashMessageType } from '../wire/flash/message.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import type { RelayedMessage } from './live-stream.js';
