@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { lookup } from 'node:dns/promises';
 import { RtmfpError } from '../errors.js';
+import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
+import type { DatagramTransport } from '../transport/datagram-transport.js';
 import { toHex } from '../crypto/hex.js';
 import { Endpoint, type EndpointOptions } from '../session/endpoint.js';
 import type { OutgoingFlow, Session } from '../session/session.js';
@@ -26,9 +28,24 @@ export interface Responder {
   status?: (info: NetStatusInfo) => void;
 }
 
+/** Resolves a host name to one address (node's dns.lookup by default). */
+export type HostResolver = (host: string) => Promise<{ address: string; family: 4 | 6 }>;
+
 export interface NetConnectionOptions {
   /** Use this endpoint (not closed by close()). Default: one of our own per connect(). */
   endpoint?: Endpoint;
+  /**
+   * Time, timers and randomness (default: the endpoint's clock, else SystemClock). With a
+   * ManualClock and a virtual-network transport a whole connection runs without sleeping.
+   */
+  clock?: Clock;
+  /**
+   * The datagram transport of our own endpoint, or a factory called once per connect() (for
+   * example `() => network.bind()` on a VirtualNetwork). Default: a UDP socket.
+   */
+  transport?: DatagramTransport | ((family: 4 | 6) => DatagramTransport | Promise<DatagramTransport>);
+  /** Host name resolution for rtmfp:// URIs. Default: node's dns.lookup. */
+  resolver?: HostResolver;
   /** Options for our own endpoint (host, identity...). */
   endpointOptions?: EndpointOptions;
   /** Handshake attempt timeout of our own endpoint: how soon Connect.Failed comes with no server. */
@@ -72,7 +89,7 @@ interface PendingCall {
   resolve: (v: AmfValue) => void;
   reject: (e: NetCallError) => void;
   responder: Responder | undefined;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
 }
 
 /** Transaction ID of `connect`; calls count up from 2 (RTMP convention, wire-reference E.4). */
@@ -107,8 +124,10 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   private readonly pending = new Map<number, PendingCall>();
   private nextTransactionId = CONNECT_TRANSACTION_ID + 1;
   private finishConnect: ((info: NetStatusInfo) => void) | undefined;
-  private connectTimer: NodeJS.Timeout | undefined;
-  private rejectTimer: NodeJS.Timeout | undefined;
+  private connectTimer: TimerHandle | undefined;
+  private rejectTimer: TimerHandle | undefined;
+  /** Time, timers, deferrals and randomness for this connection and its streams. */
+  readonly clock: Clock;
   private closeWaiters: (() => void)[] = [];
   /** The server's NetConnection return flow (S0): our NetStream flows answer it (E.3). */
   private serverControlFlowId: number | undefined;
@@ -125,6 +144,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   constructor(options: NetConnectionOptions = {}) {
     super();
     this.options = options;
+    this.clock = options.clock ?? options.endpoint?.clock ?? options.endpointOptions?.clock ?? new SystemClock();
     this.objectEncoding = options.objectEncoding ?? 3;
     const nc = this;
     this.directStreams = new DirectStreams(
@@ -200,10 +220,10 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     const transactionId = this.nextTransactionId++;
     const p = new Promise<AmfValue>((resolve, reject) => {
       const timeoutMs = this.options.callTimeoutMs ?? 30_000;
-      const timer = setTimeout(() => {
+      const timer = this.clock.setTimer(this.clock.now() + timeoutMs, () => {
         this.pending.delete(transactionId);
         reject(new NetCallError(NetCallErrorCode.Timeout, `no answer to "${name}" within ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       this.pending.set(transactionId, { name, resolve, reject, responder, timer });
     });
     if (responder?.status) p.catch(() => undefined);
@@ -260,7 +280,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
       if (this.options.endpoint) {
         this.endpoint = this.options.endpoint;
       } else {
-        this.endpoint = await Endpoint.listen({ host: '0.0.0.0', ...this.options.endpointOptions });
+        this.endpoint = await Endpoint.listen({ host: '0.0.0.0', ...this.options.endpointOptions, ...(await this.ownEndpointBase(4)) });
         this.ownEndpoint = true;
       }
     } catch (e) {
@@ -280,14 +300,20 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   private async open(target: RtmfpUri, args: AmfValue[]): Promise<void> {
     let session: Session;
     try {
-      const found = await lookup(target.host);
+      const found = await (this.options.resolver ?? defaultResolver)(target.host);
       const family: 4 | 6 = found.family === 6 ? 6 : 4;
       if (this.options.endpoint) {
         this.endpoint = this.options.endpoint;
       } else {
         const eo = this.options.endpointOptions ?? {};
         const handshake = this.options.handshakeTimeoutMs !== undefined ? { ...eo.handshake, attemptTimeoutMs: this.options.handshakeTimeoutMs } : eo.handshake;
-        this.endpoint = await Endpoint.listen({ host: family === 6 ? '::' : '0.0.0.0', family, ...eo, ...(handshake ? { handshake } : {}) });
+        this.endpoint = await Endpoint.listen({
+          host: family === 6 ? '::' : '0.0.0.0',
+          family,
+          ...eo,
+          ...(handshake ? { handshake } : {}),
+          ...(await this.ownEndpointBase(family)),
+        });
         this.ownEndpoint = true;
       }
       if (this.state !== 'connecting') return void (await this.releaseEndpoint());
@@ -330,18 +356,25 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     // The connect message itself is plain AMF0: the encoding is not negotiated yet.
     this.send({ name: 'connect', transactionId: CONNECT_TRANSACTION_ID, commandObject, args }, 0);
     const timeoutMs = this.options.connectTimeoutMs ?? 15_000;
-    this.connectTimer = setTimeout(() => {
+    this.connectTimer = this.clock.setTimer(this.clock.now() + timeoutMs, () => {
       if (this.state !== 'connecting') return;
       this.endConnect(localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, `no answer to connect within ${timeoutMs} ms`));
       this.state = 'closed';
       this.closeBounded(session);
-    }, timeoutMs);
+    });
+  }
+
+  /** Clock and transport of an endpoint of our own. */
+  private async ownEndpointBase(family: 4 | 6): Promise<{ clock: Clock; transport?: DatagramTransport }> {
+    const t = this.options.transport;
+    const transport = typeof t === 'function' ? await t(family) : t;
+    return transport ? { clock: this.clock, transport } : { clock: this.clock };
   }
 
   /** Orderly close, then abort after closeWaitMs: a dead far end must not hold the endpoint for the 90 s close timeout. */
   private closeBounded(session: Session): void {
     session.close();
-    setTimeout(() => session.abort('local'), this.options.closeWaitMs ?? 3000).unref();
+    this.clock.setTimer(this.clock.now() + (this.options.closeWaitMs ?? 3000), () => session.abort('local'));
   }
 
   private send(cmd: { name: string; transactionId: number; commandObject: AmfValue; args: readonly AmfValue[] }, encoding: ObjectEncoding = this.objectEncoding): void {
@@ -416,7 +449,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
         return;
       }
       this.pending.delete(c.transactionId);
-      clearTimeout(p.timer);
+      p.timer.cancel();
       if (c.name === '_result') {
         const value = c.args[0] ?? null;
         p.responder?.result?.(value);
@@ -442,7 +475,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   }
 
   private onConnectAnswer(c: FlashCommand): void {
-    clearTimeout(this.connectTimer);
+    this.connectTimer?.cancel();
     const info = statusOf(c);
     if (c.name === '_result') {
       this.state = 'connected';
@@ -456,7 +489,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     this.endConnect(info ?? localStatus(StatusLevel.Error, NetConnectionCode.ConnectRejected));
     // The server closes the session after `_error`; close it ourselves if it does not.
     const session = this.session;
-    this.rejectTimer = setTimeout(() => session && this.closeBounded(session), this.options.closeWaitMs ?? 3000);
+    this.rejectTimer = this.clock.setTimer(this.clock.now() + (this.options.closeWaitMs ?? 3000), () => session && this.closeBounded(session));
   }
 
   /**
@@ -474,7 +507,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   private endConnect(info: NetStatusInfo): void {
     const finish = this.finishConnect;
     this.finishConnect = undefined;
-    clearTimeout(this.connectTimer);
+    this.connectTimer?.cancel();
     this.emit('netStatus', info);
     finish?.(info);
   }
@@ -485,7 +518,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   attachStream(ns: NetStream): void {
     if (ns.farID !== undefined) return this.directStreams.attachStream(ns);
     if (this.state !== 'connected' || this.serverless) {
-      queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `NetConnection is ${this.state}`)));
+      this.clock.defer(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `NetConnection is ${this.state}`)));
       return;
     }
     this.call('createStream', {}).then(
@@ -515,14 +548,14 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
   }
 
   private async onSessionClose(): Promise<void> {
-    clearTimeout(this.rejectTimer);
+    this.rejectTimer?.cancel();
     for (const ns of [...this.streams.values()]) ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
     this.streams.clear();
-    clearTimeout(this.connectTimer);
+    this.connectTimer?.cancel();
     const was = this.state;
     this.state = 'closed';
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      p.timer.cancel();
       this.pending.delete(id);
       p.reject(new NetCallError(NetCallErrorCode.Closed, `connection closed before the answer to "${p.name}"`));
     }
@@ -533,7 +566,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     }
     // A far close is announced before its Close Ack is flushed (B.4): let that packet go out
     // before our own endpoint (and its socket) closes.
-    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => this.clock.immediate(r));
     await this.directStreams.close();
     await this.releaseEndpoint();
     const waiters = this.closeWaiters;
@@ -549,6 +582,11 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
       await ep.close();
     }
   }
+}
+
+async function defaultResolver(host: string): Promise<{ address: string; family: 4 | 6 }> {
+  const found = await lookup(host);
+  return { address: found.address, family: found.family === 6 ? 6 : 4 };
 }
 
 /** The info object of a `_result` / `_error` / `onStatus` as a NetStatusInfo. */
