@@ -21,6 +21,15 @@ export {
   type SelectedPacketCipher,
 } from './select.js';
 
+export {
+  selectEngine,
+  MEASURED_ENGINE_WINNERS,
+  type EngineChoices,
+  type EngineConfig,
+  type InlineCipherChoice,
+  type HotPathChoice,
+} from './engine-config.js';
+
 // Reassembly (RFC 7016 section 3.6.3 receiver) and multicast fragment window scheduling.
 export * from './reassembly/index.js';
 export * from './window/index.js';

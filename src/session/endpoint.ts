@@ -17,7 +17,7 @@ import { createFlashIdentity, type Identity } from './handshake/identity.js';
 import type { EstablishedSession, HandshakeAction, KnownSession, SessionDirectory, StartupChunk } from './handshake/actions.js';
 import { KeyTable } from '../engine/key-table.js';
 import { allocatePacketBatch, type PacketBatch, type PacketCipherSync } from '../engine/packet-batch.js';
-import { NodeBatchedCipher } from '../engine/aes/node-batched.js';
+import { selectEngine, type EngineChoices, type EngineConfig } from '../engine/engine-config.js';
 import {
   datagramCiphertextLength,
   finishDatagram,
@@ -58,7 +58,12 @@ export interface EndpointOptions {
   clock?: Clock;
   /** Most open sessions; further handshakes are refused. Default 4096. */
   maxSessions?: number;
-  /** The packet cipher backend (inline). Default node:crypto batched (see README's table). */
+  /**
+   * Which backend serves each hot path (cipher, reassembly, fragment window): an EngineConfig
+   * from `selectEngine`, or the choices to pass it. Default: the measured winners.
+   */
+  engine?: EngineConfig | EngineChoices;
+  /** Overrides the engine's packet cipher with a factory of one's own (tests, benchmarks). */
   createCipher?: (keys: KeyTable) => PacketCipherSync;
   /** Handshake tuning (cookies, amplification factor, rate limit, timeouts). */
   handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId'>;
@@ -164,8 +169,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   };
   readonly keys: KeyTable;
   readonly cipher: PacketCipherSync;
+  /** The backends this endpoint runs (`engine.describe()` says which and why). */
+  readonly engine: EngineConfig;
 
-  private readonly options: EndpointOptions;
+  /** Session options with the engine's reassembly backend filled in. */
+  private readonly sessionOptions: SessionOptions;
   private readonly maxSessions: number;
   private readonly sessions = new Map<number, Session>();
   private readonly timeCritical = new EndpointTimeCritical();
@@ -203,13 +211,14 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     super();
     this.transport = transport;
     transport.attach((batch) => this.onBatch(batch));
-    this.options = options;
     this.identity = options.identity ?? createFlashIdentity();
     this.clock = options.clock ?? new SystemClock();
     this.maxSessions = options.maxSessions ?? 4096;
     this.keys = new KeyTable(this.maxSessions * 2);
     for (let s = this.maxSessions * 2 - 1; s >= 0; s--) this.freeSlots.push(s);
-    this.cipher = (options.createCipher ?? ((k) => new NodeBatchedCipher(k)))(this.keys);
+    this.engine = isEngineConfig(options.engine) ? options.engine : selectEngine(options.engine);
+    this.cipher = options.createCipher ? options.createCipher(this.keys) : this.engine.createCipher(this.keys);
+    this.sessionOptions = { ...options.session, receive: { reassemblerKind: this.engine.reassembly, ...options.session?.receive } };
     this.recvBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
     this.sendBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
     const directory: SessionDirectory = { byPeerId: (id) => this.knownSessions(id) };
@@ -458,7 +467,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         closed: (s) => this.onSessionClosed(s),
       },
       e,
-      this.options.session,
+      this.sessionOptions,
     );
     session.sendKeySlot = this.freeSlots.pop()!;
     session.receiveKeySlot = this.freeSlots.pop()!;
@@ -614,4 +623,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const v = (i: number): number => ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
     return scrambled ? (v(0) ^ v(4) ^ v(8)) >>> 0 : v(0);
   }
+}
+
+function isEngineConfig(e: EngineConfig | EngineChoices | undefined): e is EngineConfig {
+  return e !== undefined && typeof (e as EngineConfig).createCipher === 'function';
 }
