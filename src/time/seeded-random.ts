@@ -50,4 +50,17 @@ export class SeededRandom {
   int(n: number): number {
     return Math.floor(this.next() * n);
   }
+
+  /** `n` pseudo-random bytes (test payloads; never keys). */
+  bytes(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i += 4) {
+      const v = this.u32();
+      out[i] = v & 0xff;
+      if (i + 1 < n) out[i + 1] = (v >>> 8) & 0xff;
+      if (i + 2 < n) out[i + 2] = (v >>> 16) & 0xff;
+      if (i + 3 < n) out[i + 3] = v >>> 24;
+    }
+    return out;
+  }
 }

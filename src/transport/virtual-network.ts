@@ -143,7 +143,7 @@ class Transit {
 }
 
 const EMPTY = new Uint8Array(0);
-const POOL_MAX = 4096;
+const POOL_MAX = 65_536;
 const INTERN_MAX = 1 << 20;
 const V6_PREFIX = Uint8Array.of(0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0);
 
