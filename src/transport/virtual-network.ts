@@ -525,7 +525,12 @@ export class VirtualNetwork implements PortNetwork, NatContext {
   }
 
   private release(tr: Transit): void {
+    // A pooled record must not keep a closed port, its host or a buffer alive.
     tr.data = EMPTY;
+    tr.sender = undefined!;
+    tr.src = undefined!;
+    tr.srcNode = undefined!;
+    tr.node = undefined!;
     if (this.pool.length < POOL_MAX) this.pool.push(tr);
   }
 
