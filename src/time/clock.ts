@@ -8,6 +8,7 @@
  * Times are milliseconds on a monotonic scale with an arbitrary origin.
  */
 import { randomFillSync } from 'node:crypto';
+import { EventHeap } from './event-heap.js';
 
 export interface TimerHandle {
   cancel(): void;
@@ -69,22 +70,41 @@ export class SystemClock implements Clock {
   }
 }
 
-interface ManualTimer {
-  at: number;
-  seq: number;
-  fn: () => void;
-  cancelled: boolean;
+/** A ManualClock timer: pending until it fires or is cancelled. */
+class ManualTimer implements TimerHandle {
+  /** 0 pending, 1 cancelled, 2 fired. */
+  state = 0;
+  constructor(
+    readonly clock: ManualClock,
+    readonly at: number,
+    readonly seq: number,
+    readonly fn: () => void,
+  ) {}
+
+  cancel(): void {
+    if (this.state !== 0) return;
+    this.state = 1;
+    this.clock.timerCancelled();
+  }
 }
 
 /**
  * A clock that only moves when told. `advance` runs every due timer in time order (ties in the
  * order they were set), including timers set by timers, with `now()` equal to each timer's due
  * time while it runs.
+ *
+ * Timers live in a binary heap keyed by (due time, set order): O(log n) to set and to fire, and
+ * O(1) to cancel (the entry is skipped when it surfaces, and the heap is compacted when cancelled
+ * entries outnumber live ones), so a simulation with 100,000 timers stays cheap.
  */
 export class ManualClock implements Clock {
   private t: number;
   private seq = 0;
-  private timers: ManualTimer[] = [];
+  private readonly timers = new EventHeap<ManualTimer>();
+  /** Timers neither fired nor cancelled. */
+  private live = 0;
+  /** Cancelled timers still in the heap. */
+  private dead = 0;
   private deferred: (() => void)[] = [];
   private nextTurn: (() => void)[] = [];
   private rng: number;
@@ -151,26 +171,33 @@ export class ManualClock implements Clock {
   }
 
   setTimer(atMs: number, fn: () => void): TimerHandle {
-    const timer: ManualTimer = { at: Math.max(atMs, this.t), seq: this.seq++, fn, cancelled: false };
+    const timer = new ManualTimer(this, Math.max(atMs, this.t), this.seq++, fn);
     this.timers.push(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
+    this.live++;
+    return timer;
+  }
+
+  /** Bookkeeping for ManualTimer.cancel. */
+  timerCancelled(): void {
+    this.live--;
+    this.dead++;
+    // Re-armed timers (a deadline pushed out per packet) would otherwise pile up far in the future.
+    if (this.dead > 1024 && this.dead > this.live) {
+      this.timers.retain((x) => x.state === 0);
+      this.dead = 0;
+    }
   }
 
   /** Number of timers not yet fired or cancelled, plus deferred functions not yet run. */
   get pending(): number {
-    return this.timers.filter((x) => !x.cancelled).length + this.deferred.length + this.nextTurn.length;
+    return this.live + this.deferred.length + this.nextTurn.length;
   }
 
   /** The due time of the earliest pending timer, or Infinity. */
   nextDue(): number {
     if (this.deferred.length > 0 || this.nextTurn.length > 0) return this.t;
-    let min = Infinity;
-    for (const x of this.timers) if (!x.cancelled && x.at < min) min = x.at;
-    return min;
+    const top = this.firstLive();
+    return top ? top.at : Infinity;
   }
 
   advance(ms: number): void {
@@ -182,18 +209,25 @@ export class ManualClock implements Clock {
     if (target < this.t) throw new RangeError(`cannot go back from ${this.t} to ${target}`);
     this.runDeferred();
     for (;;) {
-      let next: ManualTimer | undefined;
-      for (const x of this.timers) {
-        if (x.cancelled || x.at > target) continue;
-        if (!next || x.at < next.at || (x.at === next.at && x.seq < next.seq)) next = x;
-      }
-      if (!next) break;
-      next.cancelled = true;
+      const next = this.firstLive();
+      if (!next || next.at > target) break;
+      this.timers.pop();
+      next.state = 2;
+      this.live--;
       this.t = next.at;
       next.fn();
       this.runDeferred();
     }
-    this.timers = this.timers.filter((x) => !x.cancelled);
     this.t = target;
+  }
+
+  /** The earliest pending timer, dropping cancelled ones off the top. */
+  private firstLive(): ManualTimer | undefined {
+    for (;;) {
+      const top = this.timers.peek();
+      if (!top || top.state === 0) return top;
+      this.timers.pop();
+      this.dead--;
+    }
   }
 }
