@@ -223,6 +223,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.sendBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
     const directory: SessionDirectory = { byPeerId: (id) => this.knownSessions(id) };
     this.handshake = new Handshake({
+      // Tags, cookies' nonces and secrets, session IDs and key randomness from the Clock:
+      // reproducible under a seeded ManualClock (the simulator), cryptographic otherwise.
+      random: (n) => this.clock.random(n),
       ...options.handshake,
       identity: this.identity,
       directory,
