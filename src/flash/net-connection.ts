@@ -46,6 +46,11 @@ export interface NetConnectionOptions {
   transport?: DatagramTransport | ((family: 4 | 6) => DatagramTransport | Promise<DatagramTransport>);
   /** Host name resolution for rtmfp:// URIs. Default: node's dns.lookup. */
   resolver?: HostResolver;
+  /**
+   * Aborting it closes the connection (as node's `net.connect({ signal })` destroys a socket): a
+   * connect() in progress ends with NetConnection.Connect.Failed, an open one closes.
+   */
+  signal?: AbortSignal;
   /** Options for our own endpoint (host, identity...). */
   endpointOptions?: EndpointOptions;
   /** Handshake attempt timeout of our own endpoint: how soon Connect.Failed comes with no server. */
@@ -146,6 +151,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
     this.options = options;
     this.clock = options.clock ?? options.endpoint?.clock ?? options.endpointOptions?.clock ?? new SystemClock();
     this.objectEncoding = options.objectEncoding ?? 3;
+    options.signal?.addEventListener('abort', () => void this.close(), { once: true });
     const nc = this;
     this.directStreams = new DirectStreams(
       {
@@ -193,6 +199,12 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
       throw new RtmfpError('ERR_NETCONNECTION_STATE', `connect() while ${this.state}`);
     }
     const target = uri === SERVERLESS_URI ? undefined : parseRtmfpUri(uri);
+    if (this.options.signal?.aborted) {
+      const info = localStatus(StatusLevel.Error, NetConnectionCode.ConnectFailed, 'aborted');
+      this.state = 'closed';
+      this.emit('netStatus', info);
+      return Promise.resolve(info);
+    }
     this.reset();
     this.uri = uri;
     this.state = 'connecting';

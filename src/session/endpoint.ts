@@ -267,8 +267,10 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
    * our tag arrives (from any address), then keying. Rejects with RtmfpError
    * ERR_SESSION_OPEN_FAILED on timeout or negotiation failure.
    */
-  connect(target: ConnectTarget): Promise<Session> {
+  connect(target: ConnectTarget, options: { signal?: AbortSignal } = {}): Promise<Session> {
     if (this.closed) return Promise.reject(new RtmfpError('ERR_ENDPOINT_CLOSED', 'endpoint is closed'));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     const epd =
       target.epd ??
       (target.peerId
@@ -281,7 +283,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const now = this.clock.now();
     return new Promise<Session>((resolve, reject) => {
       const { attemptId, actions } = this.handshake.open(epd, addresses, now);
-      this.pendingConnects.set(attemptId, { resolve, reject });
+      if (signal) {
+        // Aborted: the attempt stops retransmitting IHellos and the promise rejects at once.
+        const onAbort = (): void => {
+          if (!this.pendingConnects.delete(attemptId)) return;
+          this.handshake.cancel(attemptId);
+          reject(abortError(signal));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        const settle = <T>(f: (v: T) => void) => (v: T): void => {
+          signal.removeEventListener('abort', onAbort);
+          f(v);
+        };
+        this.pendingConnects.set(attemptId, { resolve: settle(resolve), reject: settle(reject) });
+      } else {
+        this.pendingConnects.set(attemptId, { resolve, reject });
+      }
       this.perform(actions, now);
       this.rescheduleHandshake(now);
       this.flushSends();
@@ -630,4 +647,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
 function isEngineConfig(e: EngineConfig | EngineChoices | undefined): e is EngineConfig {
   return e !== undefined && typeof (e as EngineConfig).createCipher === 'function';
+}
+
+/** The rejection of an aborted operation: the signal's reason wrapped as ERR_ABORTED. */
+export function abortError(signal: AbortSignal): RtmfpError {
+  return new RtmfpError('ERR_ABORTED', 'the operation was aborted', { cause: signal.reason });
 }

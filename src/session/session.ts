@@ -423,18 +423,27 @@ export class Session extends EventEmitter<SessionEvents> {
    * ERR_PING_TIMEOUT when none comes within `timeoutMs` (a lost ping or reply is never retried),
    * and with ERR_SESSION_CLOSED if the session closes first.
    */
-  ping(timeoutMs = 5000): Promise<number> {
+  ping(timeoutMs = 5000, options: { signal?: AbortSignal } = {}): Promise<number> {
     if (this.state !== 'open') return Promise.reject(new RtmfpError('ERR_SESSION_CLOSED', 'session is not open'));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new RtmfpError('ERR_ABORTED', 'the ping was aborted', { cause: signal.reason }));
     const message = this.ctx.clock.random(PING_NONCE_BYTES);
     const key = Buffer.from(message).toString('hex');
     const now = this.ctx.clock.now();
     return new Promise<number>((resolve, reject) => {
+      const onAbort = (): void => {
+        timer.cancel();
+        if (this.pendingPings.delete(key)) reject(new RtmfpError('ERR_ABORTED', 'the ping was aborted', { cause: signal?.reason }));
+      };
       const timer = this.ctx.clock.setTimer(now + timeoutMs, () => {
+        signal?.removeEventListener('abort', onAbort);
         if (this.pendingPings.delete(key)) reject(new RtmfpError('ERR_PING_TIMEOUT', `no Ping Reply within ${timeoutMs} ms`));
       });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.pendingPings.set(key, {
         resolve: (rtt) => {
           timer.cancel();
+          signal?.removeEventListener('abort', onAbort);
           if (Number.isNaN(rtt)) reject(new RtmfpError('ERR_SESSION_CLOSED', 'session closed before the Ping Reply'));
           else resolve(rtt);
         },
