@@ -62,8 +62,8 @@ export interface EndpointOptions {
   engine?: EngineConfig | EngineChoices;
   /** Overrides the engine's packet cipher with a factory of one's own (tests, benchmarks). */
   createCipher?: (keys: KeyTable) => PacketCipherSync;
-  /** Handshake tuning (cookies, amplification factor, rate limit, timeouts). */
-  handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId'>;
+  /** Handshake tuning (cookies, amplification factor, rate limits, timeouts, trusted forwarders). */
+  handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId' | 'loadBalancer'>;
   /** Answer IHellos naming a connected peer with Redirect + Forwarded IHello (servers, B.5). */
   introductions?: boolean;
   /**
