@@ -87,9 +87,10 @@ intro('without introductions, or for an unknown peer, the IHello surfaces as unm
 intro('a Forwarded IHello for someone else, or with an unroutable reply address, is dropped', () => {
   const hs = new Handshake({ identity: idB, random: seededRandom('f') });
   const fi: ForwardedIHelloChunk = { type: ChunkType.ForwardedIHello, epd: fingerprintEpd(idA.peerId), replyAddress: A, tag: new Uint8Array(16) };
-  assert.equal(hs.receiveForwardedIHello(fi, 0), []);
+  const fromS = { opened: true, farPeerId: idS.peerId };
+  assert.equal(hs.receiveForwardedIHello(fi, fromS, 0), []);
   assert.is(hs.counters.drops.notSelected, 1);
-  assert.equal(hs.receiveForwardedIHello({ ...fi, epd: fingerprintEpd(idB.peerId), replyAddress: v4(0, 0, 0, 0, 0) }, 0), []);
+  assert.equal(hs.receiveForwardedIHello({ ...fi, epd: fingerprintEpd(idB.peerId), replyAddress: v4(0, 0, 0, 0, 0) }, fromS, 0), []);
   assert.is(hs.counters.drops.malformed, 1);
 });
 
@@ -138,7 +139,8 @@ lb('a server behind the balancer answers the initiator directly and the handshak
   const ih = (actions[0] as SendStartupAction).chunk as { type: typeof ChunkType.IHello; epd: Uint8Array; tag: Uint8Array };
   const lbOut = balancer.onIHello(ih, A);
   client.hs.receive((lbOut[0] as SendStartupAction).chunk, { from: redirector, datagramLength: 36, sessionId: new Uint8Array(4) }, 1);
-  net.apply(srv, srv.hs.receiveForwardedIHello((lbOut[1] as SendOnSessionAction).chunk, 1));
+  // The server registered with the redirector: a session it opened.
+  net.apply(srv, srv.hs.receiveForwardedIHello((lbOut[1] as SendOnSessionAction).chunk, { opened: true, farPeerId: new Uint8Array(32) }, 1));
   net.run(1);
   assert.is(client.established.length, 1);
   assert.is(srv.established.length, 1);

@@ -12,6 +12,7 @@ import {
   startupDatagramLength,
   addressKey,
   type EstablishedSession,
+  type ForwarderInfo,
   type HandshakeAction,
   type HandshakeOptions,
   type KnownSession,
@@ -130,7 +131,7 @@ export class Network {
       if (d.kind === 'session') {
         const target = this.node(d.toNode!);
         this.log.push({ from: this.nameOf(d.from), to: target.name, chunk, sessionId: d.sessionId, delivered: true });
-        this.apply(target, target.hs.receiveForwardedIHello(chunk as ForwardedIHelloChunk, now));
+        this.apply(target, target.hs.receiveForwardedIHello(chunk as ForwardedIHelloChunk, this.via(target, d.from), now));
         continue;
       }
       const target = this.byAddress.get(addressKey(d.to));
@@ -147,6 +148,12 @@ export class Network {
   tick(now: number): void {
     for (const n of this.nodes.values()) if (n.hs.nextTimeout() <= now) this.apply(n, n.hs.onTimeout(now));
     this.run(now);
+  }
+
+  /** The target's view of the session a Forwarded IHello came on: its own session with `forwarder`. */
+  via(target: Node, forwarder: SocketAddress): ForwarderInfo {
+    const e = target.established.find((x) => addressKey(x.farAddress) === addressKey(forwarder));
+    return { opened: e?.role === 'initiator', farPeerId: e?.farPeerId ?? new Uint8Array(0) };
   }
 
   nameOf(a: SocketAddress): string {

@@ -35,7 +35,7 @@ test('clients asking the redirector for a server are handed to the registered se
     }
     // Round robin over the two servers.
     assert.equal(reached, ['s0', 's1', 's0', 's1']);
-    assert.is(redirector.counters.redirects, 4);
+    assert.is(redirector.handshake.counters.loadBalanced, 4);
     assert.is(redirector.sessionCount, 2, 'the redirector opened no session with any client');
   } finally {
     for (const c of clients) await c.close();
@@ -50,7 +50,7 @@ test('with no server registered, the redirector serves the client itself', async
   try {
     const session = await c.connect({ uri: 'rtmfp://service/app', addresses: [{ address: LOOP, port: redirector.address.port }] });
     assert.ok(Buffer.from(session.farPeerId).equals(Buffer.from(redirector.peerId)));
-    assert.is(redirector.counters.redirects, 0);
+    assert.is(redirector.handshake.counters.loadBalanced, 0);
   } finally {
     await c.close();
     await redirector.close();

@@ -12,7 +12,6 @@ import { Session, type SessionOptions } from './session.js';
 import { EndpointTimeCritical } from '../flow/congestion.js';
 import { Handshake, type HandshakeOptions } from './handshake/handshake.js';
 import { LoadBalancer } from './handshake/introduction.js';
-import { startupDatagramLength } from './handshake/amplification.js';
 import { createFlashIdentity, type Identity } from './handshake/identity.js';
 import type { EstablishedSession, HandshakeAction, KnownSession, SessionDirectory, StartupChunk } from './handshake/actions.js';
 import { KeyTable } from '../engine/key-table.js';
@@ -35,10 +34,8 @@ import { decodePacket, PacketBuilder } from '../wire/packet.js';
 import { ByteWriter } from '../wire/writer.js';
 import { PacketMode, chunkAllowedInMode } from '../wire/chunk-type.js';
 import { socketAddressFromEndpoint, type SocketAddress } from '../wire/address.js';
-import { decodeEpd, encodeEpd, fingerprintEpd } from '../wire/epd.js';
-import { chunkBodyLength } from '../wire/chunk.js';
-import { ChunkType } from '../wire/chunk-type.js';
-import type { ForwardedIHelloChunk, IHelloChunk } from '../wire/chunks/hello.js';
+import { encodeEpd, fingerprintEpd } from '../wire/epd.js';
+import type { ForwardedIHelloChunk } from '../wire/chunks/hello.js';
 import { peerIdsEqual } from '../crypto/peer-id.js';
 import { RtmfpError } from '../errors.js';
 
@@ -65,8 +62,8 @@ export interface EndpointOptions {
   engine?: EngineConfig | EngineChoices;
   /** Overrides the engine's packet cipher with a factory of one's own (tests, benchmarks). */
   createCipher?: (keys: KeyTable) => PacketCipherSync;
-  /** Handshake tuning (cookies, amplification factor, rate limit, timeouts). */
-  handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId'>;
+  /** Handshake tuning (cookies, amplification factor, rate limits, timeouts, trusted forwarders). */
+  handshake?: Omit<HandshakeOptions, 'identity' | 'directory' | 'allocateSessionId' | 'loadBalancer'>;
   /** Answer IHellos naming a connected peer with Redirect + Forwarded IHello (servers, B.5). */
   introductions?: boolean;
   /**
@@ -101,10 +98,6 @@ export interface EndpointCounters {
   droppedMalformed: number;
   /** Handshakes refused because maxSessions is reached. */
   refusedSessions: number;
-  /** IHellos answered with a load-balancing Redirect. */
-  redirects: number;
-  /** Load-balancing Redirects not sent: over the anti-amplification budget. */
-  droppedAmplification: number;
   sessionsOpened: number;
   sessionsClosed: number;
 }
@@ -162,8 +155,6 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     droppedReplay: 0,
     droppedMalformed: 0,
     refusedSessions: 0,
-    redirects: 0,
-    droppedAmplification: 0,
     sessionsOpened: 0,
     sessionsClosed: 0,
   };
@@ -189,7 +180,6 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private handshakeTimerAt = Infinity;
   private sendFlushScheduled = false;
   private closed = false;
-  private readonly loadBalancer: LoadBalancer | undefined;
 
   /**
    * Starts serving on `options.transport`, or on a UDP socket it opens (host, port, family,
@@ -222,6 +212,17 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.recvBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
     this.sendBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
     const directory: SessionDirectory = { byPeerId: (id) => this.knownSessions(id) };
+    let loadBalancer: LoadBalancer | undefined;
+    if (options.loadBalance) {
+      const isServer = options.loadBalance.isServer ?? ((s: Session) => s.role === 'responder');
+      loadBalancer = new LoadBalancer(() => {
+        const out: KnownSession[] = [];
+        for (const s of this.sessions.values()) {
+          if (s.state === 'open' && isServer(s)) out.push({ handle: s, farPeerId: s.farPeerId, farCertificate: s.farCertificate, farAddress: s.farAddress });
+        }
+        return out;
+      }, options.loadBalance.k ?? 1);
+    }
     this.handshake = new Handshake({
       // Tags, cookies' nonces and secrets, session IDs and key randomness from the Clock:
       // reproducible under a seeded ManualClock (the simulator), cryptographic otherwise.
@@ -230,18 +231,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       identity: this.identity,
       directory,
       introductions: options.introductions ?? false,
+      ...(loadBalancer !== undefined ? { loadBalancer } : {}),
       allocateSessionId: () => this.allocateSessionId(),
     });
-    if (options.loadBalance) {
-      const isServer = options.loadBalance.isServer ?? ((s: Session) => s.role === 'responder');
-      this.loadBalancer = new LoadBalancer(() => {
-        const out: KnownSession[] = [];
-        for (const s of this.sessions.values()) {
-          if (s.state === 'open' && isServer(s)) out.push({ handle: s, farPeerId: s.farPeerId, farCertificate: s.farCertificate, farAddress: s.farAddress });
-        }
-        return out;
-      }, options.loadBalance.k ?? 1);
-    }
   }
 
   /** The bound address (port 0 resolved). */
@@ -424,12 +416,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       this.counters.droppedMalformed++;
       return;
     }
-    for (const chunk of packet.chunks) {
-      if (chunk.type === 'unknown') continue;
-      if (chunk.type === ChunkType.IHello && this.loadBalancer && this.redirectIHello(chunk, from, d.length, now)) continue;
-      const actions = this.handshake.receive(chunk, { from, datagramLength: d.length, sessionId: opened.sessionId }, now);
-      this.perform(actions, now);
-    }
+    // One hello per datagram, its bytes credited once (Handshake.receiveDatagram).
+    this.perform(this.handshake.receiveDatagram(packet.chunks, { from, datagramLength: d.length, sessionId: opened.sessionId }, now), now);
   }
 
   // ---- handshake actions ----
@@ -483,7 +471,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         clock: this.clock,
         timeCritical: this.timeCritical,
         transmit: (s, packet, to) => this.transmit(s, packet, to),
-        forwardedIHello: (_s, chunk, t) => this.onForwardedIHello(chunk, t),
+        forwardedIHello: (s, chunk, t) => this.onForwardedIHello(s, chunk, t),
         closed: (s) => this.onSessionClosed(s),
       },
       e,
@@ -504,32 +492,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     session.flush(now);
   }
 
-  /** Load balancing: true when the IHello was redirected (or dropped by the amplification guard). */
-  private redirectIHello(ihello: IHelloChunk, from: SocketAddress, datagramLength: number, now: number): boolean {
-    let epd;
-    try {
-      epd = decodeEpd(ihello.epd);
-    } catch {
-      return false; // the handshake counts it
-    }
-    if (epd.fingerprint !== undefined) return false; // a peer ID: registration or introduction
-    const actions = this.loadBalancer!.onIHello(ihello, from);
-    if (actions.length === 0) return false; // no server registered: serve it ourselves
-    const guard = this.handshake.amplification;
-    guard.received(from, datagramLength, now);
-    for (const a of actions) {
-      if (a.kind === 'sendStartup' && !guard.trySend(a.to, startupDatagramLength(chunkBodyLength(a.chunk)), now)) {
-        this.counters.droppedAmplification++;
-        return true;
-      }
-    }
-    this.counters.redirects++;
-    this.perform(actions, now);
-    return true;
-  }
-
-  private onForwardedIHello(chunk: ForwardedIHelloChunk, now: number): void {
-    this.perform(this.handshake.receiveForwardedIHello(chunk, now), now);
+  private onForwardedIHello(s: Session, chunk: ForwardedIHelloChunk, now: number): void {
+    // Trusted only from sessions we opened or configured peer IDs (handshake/forwarders.ts).
+    this.perform(this.handshake.receiveForwardedIHello(chunk, { opened: s.role === 'initiator', farPeerId: s.farPeerId }, now), now);
     this.flushSends();
   }
 

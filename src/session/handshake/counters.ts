@@ -10,8 +10,15 @@ export const HandshakeDrop = {
   malformed: 'malformed',
   /** A startup chunk type the handshake does not take here (or a session chunk). */
   unexpectedChunk: 'unexpectedChunk',
-  /** IHello / FIHello whose EPD names a hostname or needs ancillary data we do not match. */
+  /**
+   * IHello / FIHello whose EPD names a hostname or needs ancillary data we do not match, or names
+   * nothing at all (an empty EPD selects nobody; selection.ts).
+   */
   notSelected: 'notSelected',
+  /** A second IHello / IIKeying in one datagram: one hello is answered per datagram. */
+  extraHello: 'extraHello',
+  /** Forwarded IHello from a session we do not trust to forward (not opened by us, not configured). */
+  untrustedForwarder: 'untrustedForwarder',
   /** IIKeying with a missing, forged, expired or foreign cookie (no DH, no state). */
   badCookie: 'badCookie',
   /** IIKeying whose certificate or SKIC cannot be used (no common group, bad public key...). */
@@ -45,6 +52,10 @@ export class HandshakeCounters {
   introductions = 0;
   /** Redirects sent to initiators of introductions (B.5). */
   redirectsSent = 0;
+  /** Load balancing (RFC 7016 3.5.1.7): IHellos answered with a Redirect to registered servers. */
+  loadBalanced = 0;
+  /** Forwarded IHellos from trusted forwarders answered with an RHello (budgeted like a direct IHello). */
+  forwardedAnswered = 0;
 
   constructor() {
     this.drops = Object.fromEntries(Object.values(HandshakeDrop).map((k) => [k, 0])) as Record<HandshakeDrop, number>;

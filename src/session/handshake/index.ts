@@ -6,6 +6,7 @@ export * from './bounded-map.js';
 export * from './cookie.js';
 export * from './counters.js';
 export * from './crypto-ops.js';
+export * from './forwarders.js';
 export * from './glare.js';
 export * from './handshake.js';
 export * from './identity.js';

@@ -21,6 +21,7 @@ import type { SocketAddress } from '../../wire/address.js';
 import { ChunkType } from '../../wire/chunk-type.js';
 import {
   cookieChangeBodyLength,
+  iHelloBodyLength,
   rHelloBodyLength,
   type CookieChangeChunk,
   type ForwardedIHelloChunk,
@@ -73,13 +74,6 @@ export interface ResponderOptions {
   maxCachedRIKeyings?: number;
   rhelloCacheMs?: number;
   rikeyingCacheMs?: number;
-}
-
-/** How the IHello came: a datagram of ours, or forwarded by a session peer (B.5). */
-interface HelloSource {
-  to: SocketAddress;
-  /** Bytes received, for the amplification account; undefined for a Forwarded IHello. */
-  datagramLength: number | undefined;
 }
 
 interface CachedRHello {
@@ -148,11 +142,27 @@ export class HandshakeResponder {
 
   /**
    * IHello from `from` in a datagram of `datagramLength` bytes. Answers RHello when the EPD selects
-   * us, reports `unmatchedIHello` when it names another fingerprint (B.2), drops otherwise.
+   * us, reports `unmatchedIHello` when it names another fingerprint (B.2), drops otherwise. It
+   * credits the datagram to the amplification budget: call it (or onIIKeying) at most once per
+   * datagram, as Handshake.receiveDatagram does.
    */
   onIHello(ihello: IHelloChunk, from: SocketAddress, datagramLength: number, now: number): HandshakeAction[] {
-    if (!this.rateLimiter.take(from, now)) return this.counters.drop(HandshakeDrop.rateLimited);
+    if (!this.admit(from, datagramLength, now)) return this.counters.drop(HandshakeDrop.rateLimited);
+    return this.onAdmittedIHello(ihello, from, now);
+  }
+
+  /**
+   * The first step for a hello datagram: one token from the rate limiter, then the datagram's
+   * bytes credited to the amplification budget. False (nothing credited) when rate-limited.
+   */
+  admit(from: SocketAddress, datagramLength: number, now: number): boolean {
+    if (!this.rateLimiter.take(from, now)) return false;
     this.amplification.received(from, datagramLength, now);
+    return true;
+  }
+
+  /** onIHello after admit(). */
+  onAdmittedIHello(ihello: IHelloChunk, from: SocketAddress, now: number): HandshakeAction[] {
     const epd = this.decodeEpd(ihello.epd);
     if (epd === undefined) return this.counters.drop(HandshakeDrop.malformed);
     const mismatch = epdMismatch(epd, this.identity.decodedCertificate, this.identity.peerId);
@@ -160,14 +170,16 @@ export class HandshakeResponder {
       return [{ kind: 'unmatchedIHello', ihello: { type: ChunkType.IHello, epd: ihello.epd.slice(), tag: ihello.tag.slice() }, epd: decodeEpd(ihello.epd.slice()), from: ownAddress(from) }];
     }
     if (mismatch !== undefined) return this.counters.drop(HandshakeDrop.notSelected);
-    return this.answerHello(ihello.tag, { to: from, datagramLength }, now);
+    return this.answerHello(ihello.tag, from, now);
   }
 
   /**
    * Forwarded IHello received on an open session (peer side of an introduction, B.5): answer the
    * initiator's observed address directly with an RHello, which also opens our NAT toward it.
-   * The forwarder is accountable (it has a session with us), so the amplification budget does not
-   * apply, but the reply address's rate limit does.
+   * The caller (Handshake) has checked that the session may forward to us at all. The answer is
+   * still budgeted against the reply address as if the initiator's IHello (same EPD and tag) had
+   * reached us directly, and that address's rate limit applies: a forwarder cannot make us send
+   * more toward an address than the address itself could have.
    */
   onForwardedIHello(fihello: ForwardedIHelloChunk, now: number): HandshakeAction[] {
     const to = fihello.replyAddress;
@@ -176,7 +188,10 @@ export class HandshakeResponder {
     const epd = this.decodeEpd(fihello.epd);
     if (epd === undefined) return this.counters.drop(HandshakeDrop.malformed);
     if (epdMismatch(epd, this.identity.decodedCertificate, this.identity.peerId) !== undefined) return this.counters.drop(HandshakeDrop.notSelected);
-    return this.answerHello(fihello.tag, { to, datagramLength: undefined }, now);
+    this.amplification.received(to, startupDatagramLength(iHelloBodyLength({ type: ChunkType.IHello, epd: fihello.epd, tag: fihello.tag })), now);
+    const out = this.answerHello(fihello.tag, to, now);
+    if (out.length > 0) this.counters.forwardedAnswered++;
+    return out;
   }
 
   private decodeEpd(bytes: Uint8Array): EndpointDiscriminator | undefined {
@@ -187,8 +202,9 @@ export class HandshakeResponder {
     }
   }
 
-  private answerHello(tag: Uint8Array, src: HelloSource, now: number): HandshakeAction[] {
-    const key = `${addressKey(src.to)}#${toHex(tag)}`;
+  /** RHello to `to` (cached per address and tag, B.1), within its amplification budget. */
+  private answerHello(tag: Uint8Array, to: SocketAddress, now: number): HandshakeAction[] {
+    const key = `${addressKey(to)}#${toHex(tag)}`;
     const cached = this.rhelloCache.get(key);
     let chunk: RHelloChunk;
     let resent = false;
@@ -199,17 +215,15 @@ export class HandshakeResponder {
       chunk = {
         type: ChunkType.RHello,
         tagEcho: tag.slice(),
-        cookie: this.cookies.issue(src.to, now),
+        cookie: this.cookies.issue(to, now),
         responderCertificate: this.identity.certificate,
       };
     }
-    if (src.datagramLength !== undefined && !this.amplification.trySend(src.to, startupDatagramLength(rHelloBodyLength(chunk)), now)) {
-      return this.counters.drop(HandshakeDrop.amplification);
-    }
+    if (!this.amplification.trySend(to, startupDatagramLength(rHelloBodyLength(chunk)), now)) return this.counters.drop(HandshakeDrop.amplification);
     if (!resent) this.rhelloCache.set(key, { chunk, at: now });
     if (resent) this.counters.rhellosResent++;
     else this.counters.rhellosSent++;
-    return [{ kind: 'sendStartup', to: ownAddress(src.to), sessionId: STARTUP_SESSION_ID, chunk }];
+    return [{ kind: 'sendStartup', to: ownAddress(to), sessionId: STARTUP_SESSION_ID, chunk }];
   }
 
   /**
@@ -218,8 +232,7 @@ export class HandshakeResponder {
    * SKIC, glare and integrity negotiation, and only then Diffie-Hellman.
    */
   onIIKeying(ii: IIKeyingChunk, from: SocketAddress, datagramLength: number, now: number): HandshakeAction[] {
-    if (!this.rateLimiter.take(from, now)) return this.counters.drop(HandshakeDrop.rateLimited);
-    this.amplification.received(from, datagramLength, now);
+    if (!this.admit(from, datagramLength, now)) return this.counters.drop(HandshakeDrop.rateLimited);
     const cacheKey = `${addressKey(from)}#${toHex(ii.initiatorSessionId)}`;
     const verdict = this.cookies.verify(ii.cookieEcho, from, now);
     if (verdict.kind === 'bad') {
