@@ -7,6 +7,7 @@ import { FlvFilePublisher, type FlvFilePublisherOptions } from './flv-file-publi
 import { FlvRecorder, type FlvRecorderOptions } from './flv-recorder.js';
 import { StreamRepublisher, type RepublishTarget, type StreamRepublisherOptions } from './republisher.js';
 import type { RelayCounters } from '../stream/relay-counters.js';
+import type { InstanceMember, MemberInstance } from './instance-member.js';
 
 /** Instance name used when the URI names only the application (FMS's convention). */
 export const DEFAULT_INSTANCE_NAME = '_definst_';
@@ -19,12 +20,7 @@ export interface AppInstanceOptions {
   idleUnloadMs?: number;
 }
 
-/** Something that keeps an instance busy: a connected client, a file publisher, a recorder. */
-export interface InstanceMember {
-  readonly kind: string;
-}
-
-export class AppInstance extends EventEmitter<{ unload: [] }> {
+export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberInstance {
   readonly app: string;
   readonly name: string;
   readonly streams = new Map<string, LiveStream>();

@@ -7,7 +7,7 @@ import { FlvTagType, type FlvTag } from '../media/flv-format.js';
 import { FlvReader, type FlvReaderOptions, type FlvTruncation } from '../media/flv-reader.js';
 import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
 import { FlashMessageType } from '../wire/flash/message.js';
-import type { AppInstance, InstanceMember } from './app-instance.js';
+import type { InstanceMember, MemberInstance } from './instance-member.js';
 import { relayedMessageOf, type LiveStream, type StreamPublisher } from '../stream/live-stream.js';
 
 export const FlvFilePublisherErrorCode = {
@@ -43,7 +43,7 @@ export interface FlvFilePublisherOptions {
    */
   maxTimestampJump?: number;
   /** Join this instance while publishing (keeps it loaded); the stream is released at the end. */
-  instance?: AppInstance;
+  instance?: MemberInstance;
 }
 
 export interface FlvFilePublishResult {

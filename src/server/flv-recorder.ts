@@ -15,7 +15,7 @@ import { encodeFlvScriptData } from '../media/flv-script-data.js';
 import { Amf0Decoder } from '../wire/amf/index.js';
 import { decodeDataPayload } from '../wire/flash/data.js';
 import { FlashMessageType } from '../wire/flash/message.js';
-import type { AppInstance, InstanceMember } from './app-instance.js';
+import type { InstanceMember, MemberInstance } from './instance-member.js';
 import type { LiveStream, RelayedMessage, StreamSubscriber } from '../stream/live-stream.js';
 
 export const FlvRecorderErrorCode = {
@@ -69,7 +69,7 @@ export interface FlvRecorderOptions {
   /** Queue bound in bytes of tag bodies (default 16 MiB). */
   maxQueueBytes?: number;
   /** Join this instance while recording (keeps it loaded) and stop if it unloads. */
-  instance?: AppInstance;
+  instance?: MemberInstance;
 }
 
 export interface FlvRecorderCounters {
@@ -156,7 +156,7 @@ export class FlvRecorder
   private readonly file: FileHandle;
   private readonly untilUnpublish: boolean;
   private readonly maxQueueBytes: number;
-  private readonly instance: AppInstance | undefined;
+  private readonly instance: MemberInstance | undefined;
   private readonly onInstanceUnload = (): void => void this.stop();
   private stream: LiveStream | undefined;
   private queue: (QueuedTag | undefined)[] = [];

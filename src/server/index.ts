@@ -11,7 +11,8 @@ export {
   type ConnectDecision,
   type ServerClientState,
 } from './server-client.js';
-export { AppInstance, DEFAULT_INSTANCE_NAME, DEFAULT_IDLE_UNLOAD_MS, type AppInstanceOptions, type InstanceMember } from './app-instance.js';
+export { AppInstance, DEFAULT_INSTANCE_NAME, DEFAULT_IDLE_UNLOAD_MS, type AppInstanceOptions } from './app-instance.js';
+export type { InstanceMember, MemberInstance } from './instance-member.js';
 export { ServerNetStream, DEFAULT_RELAY_MEDIA_LIFETIME_MS, MAX_STREAM_NAME_LENGTH, type ServerStreamRole } from './server-net-stream.js';
 export { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
 export {

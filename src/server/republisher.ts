@@ -18,7 +18,7 @@ import { DEFAULT_MEDIA_LIFETIME_MS, NetStream } from '../flash/net-stream.js';
 import { parseRtmfpUri } from '../flash/rtmfp-uri.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import { FlashMessageDecoder, FlashMessageType } from '../wire/flash/message.js';
-import type { AppInstance, InstanceMember } from './app-instance.js';
+import type { InstanceMember, MemberInstance } from './instance-member.js';
 import type { LiveStream, RelayedMessage, StreamSubscriber } from '../stream/live-stream.js';
 import { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
 
@@ -70,7 +70,7 @@ export interface StreamRepublisherOptions {
   /** Lifetime of forwarded audio / video (partial reliability). Default: NetStream's (2000 ms). */
   mediaLifetimeMs?: number;
   /** Join this instance while running (keeps it loaded) and stop when it unloads. */
-  instance?: AppInstance;
+  instance?: MemberInstance;
 }
 
 export interface StreamRepublisherCounters {
@@ -124,7 +124,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
   private readonly connectArgs: AmfValue[];
   private readonly options: StreamRepublisherOptions;
   private readonly logger: ServerLogger;
-  private readonly instance: AppInstance | undefined;
+  private readonly instance: MemberInstance | undefined;
   private readonly decoder = new FlashMessageDecoder();
   private nc: NetConnection | undefined;
   private ns: NetStream | undefined;
