@@ -1,6 +1,6 @@
 // rtmfp-engine: the public surface, what applications build with. Everything else lives on named
 // subpaths, one layer each: `rtmfp-engine/time`, `/transport`, `/wire`, `/amf`, `/flash-messages`,
-// `/crypto`, `/engine`, `/flow`, `/session`, `/stream`, `/flash`, `/server`, `/media`.
+// `/crypto`, `/engine`, `/flow`, `/session`, `/peer`, `/stream`, `/flash`, `/server`, `/media`.
 export const VERSION = '0.1.0';
 
 // Errors: one base class, one documented union of codes (docs/errors.md).

@@ -6,6 +6,7 @@
 // the cached metadata, and each message is encoded once and handed to every peer subscriber
 // (PeerSubscriber) by a LiveStream, as the server relay does.
 import { RtmfpError } from '../../errors.js';
+import type { Clock } from '../../time/clock.js';
 import type { AmfValue } from '../../wire/amf/types.js';
 import { encodeCommandMessage, encodeDataMessage, FlashMessageDecoder, type FlashMessage } from '../../wire/flash/message.js';
 import { makeStatusInfo, StatusLevel } from '../../wire/flash/status.js';
@@ -31,6 +32,8 @@ export const MAX_DIRECT_STREAM_NAME_LENGTH = 1024;
 
 /** The connection-wide registry of direct publications (names are unique per NetConnection). */
 export interface DirectPublicationRegistry {
+  /** The connection's clock: statuses are delivered through it. */
+  readonly clock: Clock;
   /** Claims `name`; false when another publication of this connection holds it. */
   claim(name: string, publication: DirectPublication): boolean;
   release(name: string, publication: DirectPublication): void;
@@ -196,6 +199,6 @@ export class DirectPublication implements NetStreamTransport, StreamPublisher, P
     const extra: Record<string, AmfValue> = name !== undefined ? { details: name } : {};
     const m = this.decoder.decode(encodeCommandMessage({ name: 'onStatus', transactionId: 0, commandObject: null, args: [makeStatusInfo(level, code, description, extra)] }));
     // Asynchronous, as a server's answer would be: listeners added right after publish() see it.
-    queueMicrotask(() => this.ns.receive(m));
+    this.registry.clock.defer(() => this.ns.receive(m));
   }
 }

@@ -14,15 +14,19 @@ import { createRelayCounters } from '../../stream/relay-counters.js';
 import { RtmfpError } from '../../errors.js';
 import { fromHex, toHex } from '../../crypto/hex.js';
 import type { Endpoint } from '../../session/endpoint.js';
-import type { Session } from '../../session/session.js';
 import type { ReceiveFlowInfo } from '../../flow/receive-flow.js';
-import { tcStreamId } from '../../wire/flash/tc-metadata.js';
+import { SystemClock, type Clock } from '../../time/clock.js';
+import { TC_SIGNATURE_0, TC_SIGNATURE_1, tcStreamId } from '../../wire/flash/tc-metadata.js';
 import { FlashMessageDecoder, type FlashMessage } from '../../wire/flash/message.js';
+import type { FlowHandler } from '../../peer/flow-handler.js';
+import type { Unregister } from '../../peer/flow-router.js';
+import type { PeerHold, PeerSession } from '../../peer/peer-session.js';
+import { DEFAULT_PEER_LINGER_MS, PeerSessions } from '../../peer/peer-sessions.js';
 import { localStatus, NetStreamCode, StatusLevel } from '../net-status.js';
 import { NetStream } from '../net-stream.js';
 import { StreamTransport } from '../../stream/stream-transport.js';
 import { DirectPublication, MAX_DIRECT_STREAM_NAME_LENGTH, type DirectPublicationRegistry } from './direct-publication.js';
-import { PeerSubscriber } from './peer-subscriber.js';
+import { PeerSubscriber, type PeerSubscriberContext } from './peer-subscriber.js';
 
 /**
  * First stream ID a player uses on a peer session (E.1: librtmfp's P2P NetStream is 2000001;
@@ -31,10 +35,13 @@ import { PeerSubscriber } from './peer-subscriber.js';
 export const PLAY_STREAM_ID_BASE = 2_000_001;
 /** Default for how long a player waits for the session to the publisher before Connect.Failed. */
 export const DEFAULT_PEER_CONNECT_TIMEOUT_MS = 15_000;
-/** An outbound peer session with no streams left is closed after this (a new play may reuse it). */
-export const PEER_SESSION_LINGER_MS = 1000;
+/** A peer session with no streams left is closed after this (a new play may reuse it). */
+export const PEER_SESSION_LINGER_MS = DEFAULT_PEER_LINGER_MS;
 /** Most play requests one peer session may hold open towards us. */
 export const MAX_PLAY_REQUESTS_PER_SESSION = 64;
+
+/** The flows of Flash NetStreams: TC metadata (RFC 7425 5.1, wire-reference E.1). */
+const TC_PREFIX = Uint8Array.of(TC_SIGNATURE_0, TC_SIGNATURE_1);
 
 export interface DirectStreamsOptions {
   /** How long a player waits for the session to the publisher. Default 15000. */
@@ -50,11 +57,15 @@ export interface DirectStreamsHost {
   /** The server's address, when connected to one: where IHellos for a peer go to be introduced. */
   readonly serverAddress: { address: string; port: number } | undefined;
   readonly connected: boolean;
+  /** The NetConnection's clock (default: the endpoint's, else the system clock). */
+  readonly clock?: Clock | undefined;
 }
 
 /** Counters of the direct side of a NetConnection. */
 export interface DirectStreamsCounters {
+  /** Peer sessions peers opened to the endpoint while bound. */
   peerSessionsIn: number;
+  /** Peer sessions opened from the endpoint while bound. */
   peerSessionsOut: number;
   playRequests: number;
   /** Play requests answered with StreamNotFound or refused by onPeerConnect. */
@@ -63,42 +74,20 @@ export interface DirectStreamsCounters {
   malformed: number;
 }
 
-type FlowRole =
-  | { kind: 'ignore' }
-  /** A peer's play request flow (no association): stream S. */
-  | { kind: 'request'; streamId: number; subscriber: PeerSubscriber | undefined; refused: boolean }
-  /** A publisher's flow answering one of our players (associated): stream S. */
-  | { kind: 'return'; streamId: number };
-
-/** One session with a peer and the direct streams on it, both ways. */
-class PeerSession {
-  readonly session: Session;
-  readonly farID: string;
+/** The direct streams on one peer session, both ways. */
+interface PeerStreams {
   /** Our players on this session by the stream ID they chose. */
-  readonly players = new Map<number, NetStream>();
-  readonly flows = new Map<number, FlowRole>();
-  lingerTimer: NodeJS.Timeout | undefined;
-
-  constructor(
-    session: Session,
-    readonly outbound: boolean,
-  ) {
-    this.session = session;
-    this.farID = toHex(session.farPeerId);
-  }
-
-  get subscriberCount(): number {
-    let n = 0;
-    for (const r of this.flows.values()) if (r.kind === 'request' && r.subscriber && !r.subscriber.closed) n++;
-    return n;
-  }
-
-  nextStreamId(): number {
-    let id = PLAY_STREAM_ID_BASE;
-    while (this.players.has(id)) id++;
-    return id;
-  }
+  readonly players: Map<number, NetStream>;
+  /** Play request flows the peer has open towards us. */
+  requests: number;
 }
+
+interface Player {
+  readonly hold: PeerHold;
+  readonly streamId: number;
+}
+
+const SYSTEM_CLOCK = new SystemClock();
 
 export class DirectStreams implements DirectPublicationRegistry {
   readonly counters: DirectStreamsCounters = { peerSessionsIn: 0, peerSessionsOut: 0, playRequests: 0, playRefused: 0, malformed: 0 };
@@ -106,17 +95,17 @@ export class DirectStreams implements DirectPublicationRegistry {
   readonly publications = new Map<string, DirectPublication>();
   private readonly host: DirectStreamsHost;
   private readonly options: DirectStreamsOptions;
-  private readonly peers = new Map<Session, PeerSession>();
-  private readonly playerSessions = new Map<NetStream, PeerSession>();
-  private readonly connecting = new Map<string, Promise<Session>>();
+  private readonly streams = new Map<PeerSession, PeerStreams>();
+  private readonly players = new Map<NetStream, Player>();
   /** Addresses to try for a peer ID (hex), besides the server's introduction. */
   private readonly knownAddresses = new Map<string, { address: string; port: number }[]>();
   private readonly decoder = new FlashMessageDecoder();
-  private bound: Endpoint | undefined;
+  private peers: PeerSessions | undefined;
+  private unregister: Unregister | undefined;
   private nextLocalStreamId = 1;
-  private readonly onInbound = (session: Session): void => {
-    this.counters.peerSessionsIn++;
-    this.adopt(session, false);
+  private readonly onPeerSession = (peer: PeerSession): void => {
+    if (peer.outbound) this.counters.peerSessionsOut++;
+    else this.counters.peerSessionsIn++;
   };
 
   constructor(host: DirectStreamsHost, options: DirectStreamsOptions = {}) {
@@ -124,12 +113,19 @@ export class DirectStreams implements DirectPublicationRegistry {
     this.options = options;
   }
 
-  /** Starts accepting peers' sessions on `endpoint` (once the NetConnection is connected). */
+  /** The endpoint's shared peer sessions, while bound. */
+  get peerSessions(): PeerSessions | undefined {
+    return this.peers;
+  }
+
+  /** Starts taking the TC flows of the endpoint's peer sessions (once the NetConnection is connected). */
   bind(endpoint: Endpoint): void {
-    if (this.bound === endpoint) return;
+    if (this.peers?.endpoint === endpoint) return;
     this.unbind();
-    this.bound = endpoint;
-    endpoint.on('session', this.onInbound);
+    const peers = PeerSessions.of(endpoint, this.options.closeWaitMs !== undefined ? { closeWaitMs: this.options.closeWaitMs } : {});
+    this.peers = peers;
+    peers.on('session', this.onPeerSession);
+    this.unregister = peers.register({ prefix: TC_PREFIX, claim: (peer, flow) => this.claimFlow(peer, flow) });
   }
 
   /** Where to find a peer without (or besides) a server's introduction. */
@@ -143,7 +139,7 @@ export class DirectStreams implements DirectPublicationRegistry {
 
   attachStream(ns: NetStream): void {
     if (!this.host.connected || !this.host.endpoint) {
-      queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, 'NetConnection is not connected')));
+      this.clock.defer(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, 'NetConnection is not connected')));
       return;
     }
     if (ns.farID === NetStream.DIRECT_CONNECTIONS) {
@@ -155,21 +151,26 @@ export class DirectStreams implements DirectPublicationRegistry {
     try {
       peerId = fromHex(ns.farID!, 32);
     } catch {
-      queueMicrotask(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `not a peer ID: ${JSON.stringify(ns.farID)}`)));
+      this.clock.defer(() => ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `not a peer ID: ${JSON.stringify(ns.farID)}`)));
       return;
     }
     void this.attachPlayer(ns, peerId);
   }
 
   detachStream(ns: NetStream): void {
-    const peer = this.playerSessions.get(ns);
-    if (!peer) return;
-    this.playerSessions.delete(ns);
-    for (const [id, p] of peer.players) if (p === ns) peer.players.delete(id);
-    this.maybeLinger(peer);
+    const player = this.players.get(ns);
+    if (!player) return;
+    this.players.delete(ns);
+    const streams = this.streams.get(player.hold.peer);
+    if (streams?.players.get(player.streamId) === ns) streams.players.delete(player.streamId);
+    player.hold.release();
   }
 
   // ---- DirectPublicationRegistry ----
+
+  get clock(): Clock {
+    return this.host.clock ?? this.host.endpoint?.clock ?? SYSTEM_CLOCK;
+  }
 
   claim(name: string, publication: DirectPublication): boolean {
     const holder = this.publications.get(name);
@@ -182,194 +183,174 @@ export class DirectStreams implements DirectPublicationRegistry {
     if (this.publications.get(name) === publication) this.publications.delete(name);
   }
 
-  /** Ends every direct stream and peer session (the NetConnection closes). */
+  /**
+   * Ends every direct stream (the NetConnection closes) and closes the peer sessions nobody
+   * else holds, waiting for their orderly close.
+   */
   async close(): Promise<void> {
+    const peers = this.peers;
     this.unbind();
     for (const pub of [...this.publications.values()]) pub.ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
-    for (const ns of [...this.playerSessions.keys()]) ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
-    const sessions = [...this.peers.values()].map((p) => p.session).filter((s) => s.state !== 'closed');
-    await Promise.all(sessions.map((s) => this.closeBounded(s)));
+    for (const ns of [...this.players.keys()]) {
+      ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
+      this.detachStream(ns);
+    }
+    await peers?.closeIdle();
   }
 
   // ---- internals ----
 
   private unbind(): void {
-    this.bound?.off('session', this.onInbound);
-    this.bound = undefined;
+    this.unregister?.();
+    this.unregister = undefined;
+    this.peers?.off('session', this.onPeerSession);
+    this.peers = undefined;
+  }
+
+  private streamsOf(peer: PeerSession): PeerStreams {
+    let s = this.streams.get(peer);
+    if (!s) {
+      const created: PeerStreams = { players: new Map(), requests: 0 };
+      s = created;
+      this.streams.set(peer, created);
+      peer.once('close', () => this.onSessionClose(peer, created));
+    }
+    return s;
   }
 
   private async attachPlayer(ns: NetStream, peerId: Uint8Array): Promise<void> {
     const key = toHex(peerId);
-    let session: Session;
+    const peers = this.peers!;
+    const server = this.host.serverAddress;
+    let hold: PeerHold;
     try {
-      session = await this.sessionTo(peerId, key);
+      hold = await peers.open(peerId, {
+        addresses: [...(this.knownAddresses.get(key) ?? []), ...(server ? [server] : [])],
+        timeoutMs: this.options.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS,
+      });
     } catch (e) {
       if (ns.state === 'creating') ns.fail(localStatus(StatusLevel.Error, NetStreamCode.ConnectFailed, `no session with peer ${key.slice(0, 16)}…: ${(e as Error).message}`));
       return;
     }
-    if (ns.state !== 'creating') return this.maybeLinger(this.peers.get(session));
-    const peer = this.adopt(session, true);
-    clearTimeout(peer.lingerTimer);
-    const streamId = peer.nextStreamId();
-    peer.players.set(streamId, ns);
-    this.playerSessions.set(ns, peer);
+    if (ns.state !== 'creating') return hold.release();
+    const streams = this.streamsOf(hold.peer);
+    let streamId = PLAY_STREAM_ID_BASE;
+    while (streams.players.has(streamId)) streamId++;
+    streams.players.set(streamId, ns);
+    this.players.set(ns, { hold, streamId });
     ns.emit('netStatus', localStatus(StatusLevel.Status, NetStreamCode.ConnectSuccess, `connected to peer ${key}`));
-    ns.attach(streamId, new StreamTransport({ session, streamId, association: undefined }));
+    ns.attach(streamId, new StreamTransport({ session: hold.peer.session, streamId, association: undefined }));
   }
 
-  /** An open session with the peer (ours or theirs), or a new one: introduced by the server and/or at known addresses. */
-  private sessionTo(peerId: Uint8Array, key: string): Promise<Session> {
-    for (const p of this.peers.values()) if (p.farID === key && p.session.state === 'open') return Promise.resolve(p.session);
-    const pending = this.connecting.get(key);
-    if (pending) return pending;
-    const endpoint = this.host.endpoint!;
-    const addresses = [...(this.knownAddresses.get(key) ?? [])];
-    const server = this.host.serverAddress;
-    if (server) addresses.push(server);
-    if (addresses.length === 0) return Promise.reject(new RtmfpError('ERR_DIRECT_NO_ROUTE', 'no server to introduce us and no known address for the peer'));
-    const timeoutMs = this.options.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS;
-    const p = new Promise<Session>((resolve, reject) => {
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        reject(new RtmfpError('ERR_DIRECT_TIMEOUT', `peer not reached within ${timeoutMs} ms`));
-      }, timeoutMs);
-      endpoint.connect({ peerId, addresses }).then(
-        (session) => {
-          clearTimeout(timer);
-          this.counters.peerSessionsOut++;
-          const peer = this.adopt(session, true);
-          if (timedOut) this.maybeLinger(peer);
-          else resolve(session);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
-    });
-    this.connecting.set(key, p);
-    const forget = (): void => void (this.connecting.get(key) === p && this.connecting.delete(key));
-    p.then(forget, forget);
-    return p;
-  }
-
-  /** Routes a peer session's flows to our publications and players. Idempotent. */
-  private adopt(session: Session, outbound: boolean): PeerSession {
-    let peer = this.peers.get(session);
-    if (peer) return peer;
-    const created = new PeerSession(session, outbound);
-    peer = created;
-    this.peers.set(session, created);
-    session.on('message', (flow, message) => this.onMessage(created, flow, message));
-    session.on('flowComplete', (flow) => this.onFlowComplete(created, flow));
-    session.once('close', () => this.onSessionClose(created));
-    return created;
-  }
-
-  private roleOf(peer: PeerSession, flow: ReceiveFlowInfo): FlowRole {
-    let role = peer.flows.get(flow.flowId);
-    if (role) return role;
-    role = { kind: 'ignore' };
+  /**
+   * A new TC flow on a peer session: a publisher's flow answering one of our players (associated,
+   * E.8 step 4), or a peer's play request (no association, E.8 step 3). Anything else is left
+   * unclaimed (and so rejected, as rtmfp-cpp rejects TC flows of no open stream, E.1).
+   */
+  private claimFlow(peer: PeerSession, flow: ReceiveFlowInfo): FlowHandler | undefined {
     const streamId = tcStreamId(flow.metadata);
-    if (streamId > 0) {
-      if (flow.associatedFlowId !== undefined) role = { kind: 'return', streamId };
-      else if (countRequests(peer) < MAX_PLAY_REQUESTS_PER_SESSION) role = { kind: 'request', streamId, subscriber: undefined, refused: false };
+    if (streamId <= 0) return undefined;
+    if (flow.associatedFlowId !== undefined) {
+      const streams = this.streams.get(peer);
+      if (!streams?.players.has(streamId)) return undefined;
+      return this.returnFlow(streams, streamId);
     }
-    peer.flows.set(flow.flowId, role);
-    return role;
+    const streams = this.streamsOf(peer);
+    if (streams.requests >= MAX_PLAY_REQUESTS_PER_SESSION) return undefined;
+    streams.requests++;
+    return this.requestFlow(peer, streams, streamId);
   }
 
-  private onMessage(peer: PeerSession, flow: ReceiveFlowInfo, message: Uint8Array): void {
-    const role = this.roleOf(peer, flow);
-    if (role.kind === 'ignore') return;
-    let m: FlashMessage;
-    try {
-      m = this.decoder.decode(message);
-    } catch (e) {
-      if (!(e instanceof RtmfpError)) throw e;
-      this.counters.malformed++;
-      if (role.kind === 'return') peer.players.get(role.streamId)?.malformed();
-      return;
-    }
-    if (role.kind === 'return') {
-      const ns = peer.players.get(role.streamId);
-      if (ns) ns.receive(fromSetDataFrame(m));
-      return;
-    }
-    if (role.refused) return;
-    if (role.subscriber) {
-      if (m.kind === 'command') role.subscriber.onCommand(m.command);
-      return;
-    }
-    if (m.kind !== 'command' || m.command.name !== 'play') return; // nothing before play means anything
-    this.onPlayRequest(peer, flow.flowId, role, m.command.args[0]);
+  /** A publisher's flow for our player `streamId`: its messages feed the NetStream. */
+  private returnFlow(streams: PeerStreams, streamId: number): FlowHandler {
+    return {
+      onMessage: (_flow, message) => {
+        const ns = streams.players.get(streamId);
+        if (!ns) return;
+        let m: FlashMessage;
+        try {
+          m = this.decoder.decode(message);
+        } catch (e) {
+          if (!(e instanceof RtmfpError)) throw e;
+          this.counters.malformed++;
+          return ns.malformed();
+        }
+        ns.receive(fromSetDataFrame(m));
+      },
+    };
   }
 
-  /** `play name` on a new request flow (E.8 step 3). */
-  private onPlayRequest(peer: PeerSession, flowId: number, role: Extract<FlowRole, { kind: 'request' }>, nameValue: unknown): void {
+  /** A peer's play request flow: `play name` first, then commands for its subscriber. */
+  private requestFlow(peer: PeerSession, streams: PeerStreams, streamId: number): FlowHandler {
+    let subscriber: PeerSubscriber | undefined;
+    let refused = false;
+    const end = (): void => {
+      streams.requests--;
+      subscriber?.close();
+    };
+    return {
+      onMessage: (flow, message) => {
+        if (refused) return;
+        let m: FlashMessage;
+        try {
+          m = this.decoder.decode(message);
+        } catch (e) {
+          if (!(e instanceof RtmfpError)) throw e;
+          this.counters.malformed++;
+          return;
+        }
+        if (subscriber) {
+          if (m.kind === 'command') subscriber.onCommand(m.command);
+          return;
+        }
+        if (m.kind !== 'command' || m.command.name !== 'play') return; // nothing before play means anything
+        subscriber = this.onPlayRequest(peer, flow.flowId, streamId, m.command.args[0]);
+        refused = !subscriber;
+      },
+      onComplete: end,
+      onSessionClose: end,
+    };
+  }
+
+  /** `play name` on a new request flow (E.8 step 3): the admitted subscriber, or undefined when refused. */
+  private onPlayRequest(peer: PeerSession, flowId: number, streamId: number, nameValue: unknown): PeerSubscriber | undefined {
     this.counters.playRequests++;
     const name = typeof nameValue === 'string' && nameValue.length <= MAX_DIRECT_STREAM_NAME_LENGTH ? nameValue : '';
     const publication = name ? this.publications.get(name) : undefined;
-    const subscriber = new PeerSubscriber(peer.session, flowId, role.streamId, name, publication ?? NO_PUBLICATION);
     if (!publication) {
-      role.refused = true;
       this.counters.playRefused++;
-      subscriber.refuse(NetStreamCode.PlayStreamNotFound, name ? `${name} is not published here.` : 'not a stream name.');
-      return;
+      new PeerSubscriber(peer.session, flowId, streamId, name, NO_PUBLICATION).refuse(
+        NetStreamCode.PlayStreamNotFound,
+        name ? `${name} is not published here.` : 'not a stream name.',
+      );
+      return undefined;
     }
+    // The subscriber holds the session until it closes (closeStream, unpublish, its flow ends).
+    const hold = peer.hold();
+    const ctx: PeerSubscriberContext = {
+      relayCounters: publication.relayCounters,
+      mediaLifetimeMs: publication.mediaLifetimeMs,
+      subscriberClosed: (s) => {
+        hold.release();
+        publication.subscriberClosed(s);
+      },
+    };
+    const subscriber = new PeerSubscriber(peer.session, flowId, streamId, name, ctx);
     if (!publication.admit(subscriber)) {
-      role.refused = true;
       this.counters.playRefused++;
       subscriber.refuse(NetStreamCode.PlayFailed, `the publisher refused ${name}.`);
-      return;
+      return undefined;
     }
-    role.subscriber = subscriber;
-    clearTimeout(peer.lingerTimer);
+    return subscriber;
   }
 
-  private onFlowComplete(peer: PeerSession, flow: ReceiveFlowInfo): void {
-    const role = peer.flows.get(flow.flowId);
-    peer.flows.delete(flow.flowId);
-    if (role?.kind === 'request') {
-      role.subscriber?.close();
-      this.maybeLinger(peer);
+  private onSessionClose(peer: PeerSession, streams: PeerStreams): void {
+    this.streams.delete(peer);
+    for (const ns of [...streams.players.values()]) {
+      this.players.delete(ns);
+      ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, `the session with peer ${peer.farId} closed`));
     }
-  }
-
-  private onSessionClose(peer: PeerSession): void {
-    this.peers.delete(peer.session);
-    clearTimeout(peer.lingerTimer);
-    for (const role of peer.flows.values()) if (role.kind === 'request') role.subscriber?.close();
-    peer.flows.clear();
-    for (const ns of [...peer.players.values()]) {
-      this.playerSessions.delete(ns);
-      ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, `the session with peer ${peer.farID} closed`));
-    }
-    peer.players.clear();
-  }
-
-  /** An outbound session with nothing on it any more is closed after a short linger. */
-  private maybeLinger(peer: PeerSession | undefined): void {
-    if (!peer || !peer.outbound || peer.players.size > 0 || peer.subscriberCount > 0 || peer.session.state !== 'open') return;
-    clearTimeout(peer.lingerTimer);
-    peer.lingerTimer = setTimeout(() => {
-      if (peer.players.size === 0 && peer.subscriberCount === 0) void this.closeBounded(peer.session);
-    }, PEER_SESSION_LINGER_MS);
-    peer.lingerTimer.unref();
-  }
-
-  /** Orderly close, aborted after closeWaitMs. */
-  private closeBounded(session: Session): Promise<void> {
-    if (session.state === 'closed') return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => session.abort('local'), this.options.closeWaitMs ?? 3000);
-      session.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      session.close();
-    });
+    streams.players.clear();
   }
 }
 
@@ -379,12 +360,6 @@ const NO_PUBLICATION = {
   mediaLifetimeMs: 0,
   subscriberClosed: () => undefined,
 };
-
-function countRequests(peer: PeerSession): number {
-  let n = 0;
-  for (const r of peer.flows.values()) if (r.kind === 'request') n++;
-  return n;
-}
 
 /** Peer IDs are compared in lowercase hex (wire-reference D.6). */
 function normalizePeerId(peerID: string): string {
