@@ -151,13 +151,14 @@ test('hostile player input: garbage and a non-string name are refused without ha
     bad.write(Uint8Array.from([0x14, 0, 0, 0, 0, 0x02, 0xff, 0xff]));
     bad.write(encodeCommandMessage({ name: 'publish', transactionId: 0, commandObject: null, args: ['cam'] }));
     bad.write(encodeCommandMessage({ name: 'play', transactionId: 0, commandObject: null, args: [42] }));
-    // Metadata that is not TC: ignored.
+    // Metadata that is not TC: no subsystem claims it, so the peer sessions reject it.
     session.openFlow(Uint8Array.from([0x47, 0x43])).write(Uint8Array.from([1, 2, 3]));
     await until(() => seen.length >= 1, 3000, 'the refusal');
     const refusal = decodeFlashMessage(seen[0]!.bytes);
     assert.ok(refusal.kind === 'command' && (refusal.command.args[0] as { code: string }).code === 'NetStream.Play.StreamNotFound');
     assert.is(seen[0]!.flow.associatedFlowId, bad.flowId);
     assert.is(a.directStreams.counters.malformed, 1);
+    await until(() => a.directStreams.peerSessions?.counters.flowsRejected === 1, 3000, 'the GC flow rejected');
     assert.is(pub.peerStreams?.length, 0);
 
     const good = session.openFlow(TC_2000001);

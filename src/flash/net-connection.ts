@@ -164,6 +164,7 @@ export class NetConnection extends EventEmitter<NetConnectionEvents> implements 
         get connected() {
           return nc.state === 'connected';
         },
+        clock: this.clock,
       },
       { ...options.direct, ...(options.closeWaitMs !== undefined ? { closeWaitMs: options.closeWaitMs } : {}) },
     );
