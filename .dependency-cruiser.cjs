@@ -76,6 +76,13 @@ module.exports = {
       to: { path: `^src/(${alt(ranks.slice(ranks.findIndex((r) => r.includes('engine')) + 1).flat())}/|index\\.ts$|cli\\.ts$)` },
     },
     {
+      name: 'sockets-in-transport',
+      comment: 'Every datagram goes through a DatagramTransport: only src/transport/ opens sockets.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/transport/' },
+      to: { path: '^(node:)?dgram$' },
+    },
+    {
       name: 'src-not-to-tests',
       comment: 'The library never imports tests, benchmarks or worker entry points (pools load those by path).',
       severity: 'error',
@@ -86,7 +93,8 @@ module.exports = {
   options: {
     doNotFollow: { path: 'node_modules' },
     // Unresolved imports keep their relative specifier: kept so not-to-unresolvable sees them.
-    includeOnly: '^((src|workers)/|\\.\\.?/)',
+    // node:dgram is kept for the sockets-in-transport rule.
+    includeOnly: '^((src|workers)/|\\.\\.?/|(node:)?dgram$)',
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },
