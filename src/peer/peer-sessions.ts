@@ -123,6 +123,7 @@ export class PeerSessions extends EventEmitter<PeerSessionsEvents> implements Pe
    * (NoRoute, Timeout, Closed) or the endpoint's ERR_SESSION_OPEN_FAILED.
    */
   async open(peerId: string | Uint8Array, options: PeerOpenOptions = {}): Promise<PeerHold> {
+    if (this.closed) throw new PeerError(PeerErrorCode.Closed, 'PeerSessions is closed');
     const key = peerKey(peerId);
     const peer = this.get(key) ?? (await (this.pending.get(key) ?? this.connect(key, options)));
     if (!peer.open) throw new PeerError(PeerErrorCode.Closed, `the session with peer ${key.slice(0, 16)}… closed`);
