@@ -79,6 +79,22 @@ test('one publishes, the other plays by address + peer ID: every message intact 
     await new Promise((r) => setTimeout(r, 50));
     assert.is(sideGot.count(), 0);
 
+    // Another subsystem (a group, say: "GR" flows, wire-reference F.4) shares the same peer
+    // session through the endpoint's PeerSessions: it gets its flow, direct streams keep theirs.
+    const groupGot: number[] = [];
+    const unregister = a.directStreams.peerSessions!.register({
+      prefix: Uint8Array.of(0x47, 0x52),
+      claim: () => ({ onMessage: (_f, m) => void groupGot.push(...m) }),
+    });
+    const shared = b.directStreams.peerSessions!.get(a.nearID)!;
+    assert.is(shared.users, 2, 'held by the two players');
+    shared.session.openFlow(Uint8Array.of(0x47, 0x52, 0x1c)).write(Uint8Array.of(7, 7));
+    await until(() => groupGot.length === 2, 2000, 'the group flow');
+    assert.is(a.directStreams.peerSessions!.counters.flowsRejected, 0);
+    unregister();
+    publishAll(pub, messages.slice(0, 3));
+    await until(() => got.count() >= messages.length + 3, 5000, 'direct media after the group flow');
+
     // The publisher's NetConnection closes: the player's stream ends.
     const ended = statusOf(player, 'NetStream.Connect.Closed', 5000);
     await a.close();
