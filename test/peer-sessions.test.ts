@@ -1,12 +1,14 @@
 // PeerSessions (src/peer): sessions to peers by peer ID shared by holds and closed once idle, and
 // the routing of their incoming flows by metadata prefix (RFC 7425 5.1, wire-reference E.1, F.4)
 // so that subsystems sharing a session do not take each other's flows. The router is checked
-// alone; the sessions on an in-memory network under a ManualClock (exact times, no sleeping),
+// alone; the sessions on the virtual network under a ManualClock (exact times, no sleeping),
 // plus one short smoke test over real UDP on 127.0.0.1.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Endpoint } from '../src/session/endpoint.js';
 import { ManualClock } from '../src/time/clock.js';
+import { runUntil as run, settle as settleRun } from '../src/time/run-until.js';
+import { VirtualNetwork } from '../src/transport/virtual-network.js';
 import type { ReceiveFlowInfo } from '../src/flow/receive-flow.js';
 import { toHex } from '../src/crypto/hex.js';
 import { FlowRouter, type FlowRoute } from '../src/peer/flow-router.js';
@@ -15,7 +17,6 @@ import type { PeerSession } from '../src/peer/peer-session.js';
 import { PeerSessions } from '../src/peer/peer-sessions.js';
 import { PeerErrorCode } from '../src/peer/errors.js';
 import { LOOP, until } from './support/flash-client.js';
-import { MemoryNetwork } from './support/memory-link.js';
 
 const test = suite('peer sessions');
 
@@ -23,37 +24,25 @@ const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 const GR_MAIN = bytes(0x47, 0x52, 0x1c); // NetGroup main flow (wire-reference F.4)
 const TC_1 = bytes(0x54, 0x43, 0x04, 0x01); // NetStream 1 (wire-reference E.1)
 
-/** Two endpoints on an in-memory network (1 ms one way) under one ManualClock. */
+/** Two endpoints on the virtual network (1 ms one way) under one ManualClock. */
 async function pair(): Promise<{ clock: ManualClock; a: Endpoint; b: Endpoint; close: () => Promise<void> }> {
   const clock = new ManualClock(1000);
-  const net = new MemoryNetwork(clock);
-  const a = await Endpoint.listen({ transport: net.open(), clock });
-  const b = await Endpoint.listen({ transport: net.open(), clock });
+  const net = new VirtualNetwork({ clock, defaultPath: { latencyMs: 1 } });
+  const a = await Endpoint.listen({ transport: net.bind(), clock });
+  const b = await Endpoint.listen({ transport: net.bind(), clock });
   return { clock, a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
 }
 
-/** Advances the clock 1 ms at a time (letting promise callbacks run in between) until `cond`; throws after `maxMs`. */
+/** Moves the clock until `cond` (at most `maxMs` virtual ms). */
 async function runUntil(clock: ManualClock, cond: () => boolean, maxMs: number, what: string): Promise<void> {
-  const end = clock.now() + maxMs;
-  for (;;) {
-    await new Promise((r) => setImmediate(r));
-    if (cond()) return;
-    if (clock.now() >= end) throw new Error(`${what}: not by +${maxMs} ms`);
-    clock.advance(1);
+  try {
+    await run(clock, cond, { stepMs: 1, maxMs });
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
   }
 }
-
-/** Resolves `p` while advancing the clock (at most `maxMs`). */
-async function settle<T>(clock: ManualClock, p: Promise<T>, maxMs = 1000): Promise<T> {
-  let out: { v: T } | { e: unknown } | undefined;
-  p.then(
-    (v) => (out = { v }),
-    (e: unknown) => (out = { e }),
-  );
-  await runUntil(clock, () => out !== undefined, maxMs, 'promise');
-  if (out && 'e' in out) throw out.e;
-  return (out as { v: T }).v;
-}
+/** Moves the clock until `p` settles (at most `maxMs` virtual ms). */
+const settle = <T>(clock: ManualClock, p: Promise<T>, maxMs = 1000): Promise<T> => settleRun(clock, p, { stepMs: 1, maxMs });
 
 const codeOf = (e: unknown): string | undefined => (e as { code?: string }).code;
 

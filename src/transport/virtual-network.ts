@@ -488,7 +488,7 @@ export class VirtualNetwork implements PortNetwork, NatContext {
 
   private deliver(tr: Transit): void {
     const host = tr.node as VirtualHost;
-    const port = (tr.family === 4 ? host.ports4 : host.ports6).get(tr.dstPort);
+    const port = (tr.family === 4 ? host.ports4 : host.ports6).get(tr.dstPort) as VirtualPort | undefined;
     if (!port) return this.drop(tr, Drop.NoListener);
     if (port.enqueue(tr.data, tr.src)) this.dirty.push(port);
     this.counters.datagramsDelivered++;
