@@ -191,10 +191,8 @@ export class DirectStreams implements DirectPublicationRegistry {
     const peers = this.peers;
     this.unbind();
     for (const pub of [...this.publications.values()]) pub.ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
-    for (const ns of [...this.players.keys()]) {
-      ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
-      this.detachStream(ns);
-    }
+    // Failing a stream detaches it (releasing its hold); an unpublished publication's subscribers close (releasing theirs).
+    for (const ns of [...this.players.keys()]) ns.fail(localStatus(StatusLevel.Status, NetStreamCode.ConnectClosed, 'the NetConnection closed'));
     await peers?.closeIdle();
   }
 
