@@ -80,6 +80,11 @@ export const ERROR_CODES = {
   ERR_SESSION_CLOSED: 'the session is closed',
   ERR_PING_TIMEOUT: 'no Ping Reply in time',
   ERR_ABORTED: 'the operation was aborted through its AbortSignal',
+  // peer/ (sessions to peers by peer ID)
+  ERR_PEER_NO_ROUTE: 'no server to introduce us and no known address for the peer',
+  ERR_PEER_TIMEOUT: 'no session with the peer within the open timeout',
+  ERR_PEER_CLOSED: 'PeerSessions (or the session with the peer) is closed',
+  ERR_PEER_SESSIONS_EXIST: 'a second PeerSessions for an endpoint that has one (use PeerSessions.of)',
   // stream/
   ERR_STREAM_BACKLOG: "a stream's command backlog overflowed",
   // flash/ (RFC 7425 section 5)
@@ -89,8 +94,6 @@ export const ERROR_CODES = {
   ERR_NETCONNECTION_CALL_TIMEOUT: 'a call() with no answer in time',
   ERR_NETCONNECTION_CLOSED: 'the NetConnection closed before the answer',
   ERR_NETSTREAM_CLOSED: 'the NetStream is closed',
-  ERR_DIRECT_NO_ROUTE: 'no way to reach the peer of a direct stream',
-  ERR_DIRECT_TIMEOUT: 'the peer of a direct stream did not answer in time',
   // server/
   ERR_SERVER_CLIENT_STATE: 'a server client method called in the wrong state',
   ERR_STREAM_ALREADY_PUBLISHED: 'the stream already has a publisher',
