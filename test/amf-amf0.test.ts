@@ -15,6 +15,7 @@ import {
   AmfVector,
   AmfXml,
   AmfXmlDocument,
+  DEFAULT_AMF_LIMITS,
   type AmfValue,
 } from '../src/wire/amf/index.js';
 import { hex, toHex } from './amf-helpers.js';
@@ -103,7 +104,7 @@ Types('references: shared objects and cycles', () => {
   self.me = self;
   const sb = enc.encode(self);
   assert.is(toHex(sb), '030002' + '6d65' + '070000' + '000009');
-  const back = dec.decode(sb) as Record<string, AmfValue>;
+  const back = new Amf0Decoder({ allowCycles: true }).decode(sb) as Record<string, AmfValue>;
   assert.ok(back.me === back);
   // ECMA arrays and typed objects are in the table too; dates are not.
   const t = new AmfTypedObject('T', {});
@@ -112,6 +113,29 @@ Types('references: shared objects and cycles', () => {
   const r = dec.decode(enc.encode([d, t, e, t, e, d])) as AmfValue[];
   assert.ok(r[1] === r[3] && r[2] === r[4]);
   assert.is(toHex(enc.encode([t, t])), '0a00000002' + '100001540000' + '09' + '070001');
+});
+
+Types('cycles: refused by default (ERR_AMF_CYCLE), decoded with allowCycles; shared references stay accepted', () => {
+  const cyclic = new Amf0Decoder({ allowCycles: true });
+  // {me: <ref 0>}: the object refers to itself while its members are read.
+  const self = '03 0002 6d65 07 0000 0000 09';
+  const e = fails(self, 'ERR_AMF_CYCLE');
+  assert.is(e.offset, 5);
+  const o = cyclic.decode(hex(self)) as Record<string, AmfValue>;
+  assert.ok(o.me === o);
+  // [[<ref 0>]]: an inner array refers to its enclosing array.
+  fails('0a 00000001 0a 00000001 07 0000', 'ERR_AMF_CYCLE');
+  // ECMA array and typed object enclosing a reference to themselves.
+  fails('08 00000001 0001 61 07 0000 0000 09', 'ERR_AMF_CYCLE');
+  fails('10 0001 54 0001 61 07 0000 0000 09', 'ERR_AMF_CYCLE');
+  // A reference to an ancestor two levels up.
+  fails('03 0001 61 03 0001 62 07 0000 0000 09 0000 09', 'ERR_AMF_CYCLE');
+  // A reference to a finished sibling (or to a finished object from its parent) is no cycle.
+  const v = dec.decode(hex('0a 00000003 03 0000 09 07 0001 03 0001 78 07 0001 0000 09')) as AmfValue[];
+  assert.ok(v[0] === v[1] && (v[2] as Record<string, AmfValue>).x === v[0]);
+  // With the 'message' table scope, a later top-level value may refer to an earlier one.
+  const m = new Amf0Decoder({ tableScope: 'message' }).decodeAll(hex('03 0000 09 07 0000'));
+  assert.ok(m[0] === m[1]);
 });
 
 Types('reference errors', () => {
@@ -197,6 +221,44 @@ Errors('limits', () => {
   fails('03 0001 61 05 0001 62 05 0001 63 05 0000 09', 'ERR_AMF_LIMIT', new Amf0Decoder({ maxContainerLength: 2 }));
   fails('0a 00000003 05 05 05', 'ERR_AMF_LIMIT', new Amf0Decoder({ maxValues: 3 }));
   fails('0a 00000002 0a00000000 0a00000000', 'ERR_AMF_LIMIT', new Amf0Decoder({ maxReferences: 2 }));
+});
+
+Errors('a declared 4 GB string fails at once, before anything is allocated', () => {
+  // Long string and XML document with a u32 length of 2^32 - 1 and only one byte behind it.
+  for (const h of ['0c ffffffff 61', '0f ffffffff 61']) {
+    fails(h, 'ERR_AMF_LIMIT');
+    fails(h, 'ERR_AMF_TRUNCATED', new Amf0Decoder({ maxStringLength: Infinity }));
+  }
+  // A key of 65535 declared bytes with 1 behind it.
+  fails('03 ffff 61', 'ERR_AMF_TRUNCATED');
+});
+
+Errors('work per call: maxValues (default 65,536) bounds a message of nulls; a container that cannot fit the values left fails at its header', () => {
+  assert.is(DEFAULT_AMF_LIMITS.maxValues, 65536);
+  const d = new Amf0Decoder();
+  assert.is(d.decodeAll(new Uint8Array(65536).fill(5)).length, 65536);
+  // 1 MB of nulls: refused after 65,537 values instead of decoding a million.
+  let e: unknown;
+  try {
+    d.decodeAll(new Uint8Array(1 << 20).fill(5));
+  } catch (x) {
+    e = x;
+  }
+  assert.ok(e instanceof AmfError && e.code === 'ERR_AMF_LIMIT', String(e));
+  assert.is(d.lastValueCount, 65537);
+  // A strict array of 65,536 nulls (all bytes present) after one value: refused at its count.
+  const arr = new Uint8Array(5 + 65536).fill(5);
+  arr.set([0x0a, 0x00, 0x01, 0x00, 0x00]);
+  e = undefined;
+  try {
+    d.decode(arr);
+  } catch (x) {
+    e = x;
+  }
+  assert.ok(e instanceof AmfError && e.code === 'ERR_AMF_LIMIT', String(e));
+  assert.is(d.lastValueCount, 1);
+  // Raised by an option.
+  assert.is(new Amf0Decoder({ maxValues: 1 << 20 }).decodeAll(new Uint8Array(1 << 17).fill(5)).length, 1 << 17);
 });
 
 Errors('encoder refuses what AMF0 cannot carry', () => {

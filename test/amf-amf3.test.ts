@@ -3,6 +3,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  Amf0Decoder,
   Amf3Decoder,
   Amf3Encoder,
   AmfDictionary,
@@ -91,12 +92,55 @@ Refs('self reference (cycle)', () => {
   o.self = o;
   const bytes = enc.encode(o);
   assert.is(toHex(bytes), '0a0b0109' + Buffer.from('self').toString('hex') + '0a0001');
-  const back = dec.decode(bytes) as Record<string, AmfValue>;
+  const cyclic = new Amf3Decoder({ allowCycles: true });
+  const back = cyclic.decode(bytes) as Record<string, AmfValue>;
   assert.ok(back.self === back);
   const a: AmfValue[] = [];
   a.push(a);
-  const ab = dec.decode(enc.encode(a)) as AmfValue[];
+  const ab = cyclic.decode(enc.encode(a)) as AmfValue[];
   assert.ok(ab[0] === ab);
+});
+
+Refs('cycles are refused by default (ERR_AMF_CYCLE); shared references are not', () => {
+  const selfObject = '0a0b01 0973656c66 0a00 01';
+  const e = fails(selfObject, 'ERR_AMF_CYCLE');
+  assert.is(e.offset, 9);
+  fails('0903 01 0a00', 'ERR_AMF_CYCLE'); // [<self>]
+  fails('0903 0361 0a00 01 01', 'ERR_AMF_CYCLE'); // mixed array {a: <self>}
+  fails('1003 00 01 0a00', 'ERR_AMF_CYCLE'); // Vector.<*> [<self>]
+  fails('1103 00 0401 0a00', 'ERR_AMF_CYCLE'); // Dictionary {1: <self>}
+  fails('1103 00 0a00 01', 'ERR_AMF_CYCLE'); // Dictionary {<self>: null}
+  fails('0903 01 0903 01 0a00', 'ERR_AMF_CYCLE'); // [[<grandparent>]]
+  // Inside an AVM+ switch too (AMF0 decoder).
+  try {
+    new Amf0Decoder().decode(hex('11 ' + selfObject));
+    assert.unreachable();
+  } catch (x) {
+    assert.ok(x instanceof AmfError && x.code === 'ERR_AMF_CYCLE', String(x));
+  }
+  // Finished objects, dates, byte arrays may be referenced anywhere: [o, o, {x: o}]
+  const v = dec.decode(hex('0907 01 0a0b0101 0a02 0a01 0378 0a02 01')) as AmfValue[];
+  assert.ok(v[0] === v[1] && (v[2] as Record<string, AmfValue>).x === v[0]);
+});
+
+Refs('a declared 256 MB string, XML or ByteArray fails at once', () => {
+  for (const m of ['06', '07', '0b', '0c']) {
+    fails(`${m} ffffffff 61`, 'ERR_AMF_LIMIT');
+    fails(`${m} ffffffff 61`, 'ERR_AMF_TRUNCATED', new Amf3Decoder({ maxStringLength: Infinity, maxByteArrayLength: Infinity }));
+  }
+});
+
+Refs('maxValues: containers that cannot fit the values left fail at their header', () => {
+  const d = new Amf3Decoder({ maxValues: 10 });
+  for (const h of ['0915 01' + '01'.repeat(10), '0d15 00' + '00000000'.repeat(10), '1015 00 01' + '01'.repeat(10), '110b 00' + '01'.repeat(10), '0a8123 01' + '0361'.repeat(10) + '01'.repeat(10)]) {
+    try {
+      d.decode(hex(h));
+      assert.unreachable(h);
+    } catch (x) {
+      assert.ok(x instanceof AmfError && x.code === 'ERR_AMF_LIMIT', `${h}: ${String(x)}`);
+      assert.is(d.lastValueCount, 1, h);
+    }
+  }
 });
 
 Refs('date references', () => {

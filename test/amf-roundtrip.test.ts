@@ -11,7 +11,7 @@ const N = 3000;
 test(`AMF3: ${N} random values round trip with references and cycles`, () => {
   const g = new ValueGenerator(0x5eed3);
   const enc = new Amf3Encoder();
-  const dec = new Amf3Decoder();
+  const dec = new Amf3Decoder({ allowCycles: true });
   let cyclic = 0;
   for (let i = 0; i < N; i++) {
     const v = g.amf3(5, []);
@@ -28,7 +28,7 @@ test(`AMF3: ${N} random values round trip with references and cycles`, () => {
 test(`AMF0: ${N} random values round trip (AMF3-only values through the AVM+ switch)`, () => {
   const g = new ValueGenerator(0x5eed0);
   const enc = new Amf0Encoder();
-  const dec = new Amf0Decoder();
+  const dec = new Amf0Decoder({ allowCycles: true });
   let cyclic = 0;
   let switched = 0;
   for (let i = 0; i < N; i++) {
@@ -48,9 +48,9 @@ test(`AMF0: ${N} random values round trip (AMF3-only values through the AVM+ swi
 test('decodeAll / encodeAll of value lists', () => {
   const g = new ValueGenerator(77);
   const e0 = new Amf0Encoder();
-  const d0 = new Amf0Decoder();
+  const d0 = new Amf0Decoder({ allowCycles: true });
   const e3 = new Amf3Encoder();
-  const d3 = new Amf3Decoder();
+  const d3 = new Amf3Decoder({ allowCycles: true });
   for (let i = 0; i < 200; i++) {
     const list0 = Array.from({ length: 1 + g.int(5) }, () => g.amf0(3, []));
     assert.is(amfDiff(d0.decodeAll(e0.encodeAll(list0)), list0), null);

@@ -18,6 +18,7 @@ import type { LiveStream } from '../stream/live-stream.js';
 import type { RelayCounters } from '../stream/relay-counters.js';
 import { ServerNetStream } from './server-net-stream.js';
 import type { ServerLogger } from './server-logger.js';
+import { DecodeBudget } from './decode-budget.js';
 
 /** What the application's onConnect hook answers: accept, or reject with an optional description. */
 export type ConnectDecision = boolean | { accept: boolean; description?: string; code?: string };
@@ -86,6 +87,8 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
 
   private readonly application: ServerApplication;
   private readonly decoder = new FlashMessageDecoder();
+  /** Bounds the AMF decoding work this client can cause per second (its refusals are counted there). */
+  readonly decodeBudget: DecodeBudget;
   private controlFlowId: number | undefined;
   private returnFlow: OutgoingFlow | undefined;
   private connectSeen = false;
@@ -100,6 +103,12 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     this.context = context;
     this.nearID = toHex(serverPeerId);
     this.farID = toHex(session.farPeerId);
+    this.decodeBudget = new DecodeBudget(() => session.clock.now(), {
+      onExhausted: (refused) => {
+        context.logger.warn({ client: this.farID, address: formatSocketAddress(session.farAddress), refused }, 'AMF decoding budget exhausted: closing');
+        session.clock.defer(() => this.close());
+      },
+    });
     session.on('message', (flow, message) => this.onMessage(flow, message));
     session.on('close', () => this.onClose());
   }
@@ -134,7 +143,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     }
     let command: FlashCommand;
     try {
-      const m = this.decoder.decode(message.slice());
+      const m = this.decodeBudget.decode(this.decoder, message.slice());
       if (m.kind !== 'command') return;
       command = m.command;
     } catch (e) {
@@ -289,7 +298,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     if (!stream || this.state !== 'connected') return;
     let m: FlashMessage;
     try {
-      m = this.decoder.decode(message);
+      m = this.decodeBudget.decode(this.decoder, message);
     } catch (e) {
       if (e instanceof RtmfpError) {
         this.malformedMessages++;

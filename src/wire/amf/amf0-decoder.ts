@@ -2,11 +2,11 @@ import { Amf3Reader } from './amf3-decoder.js';
 import { AmfDecoder } from './decoder.js';
 import { AmfErrorCode } from './errors.js';
 import type { AmfInput } from './input.js';
-import { resolveLimits, type AmfLimits } from './limits.js';
+import { resolveLimits, type AmfDecodeOptions } from './limits.js';
 import { Amf0Marker } from './markers.js';
 import { Amf3Value, AmfDate, AmfEcmaArray, AmfTypedObject, AmfXmlDocument, setMember, type AmfObject, type AmfValue } from './types.js';
 
-export interface Amf0DecoderOptions extends Partial<AmfLimits> {
+export interface Amf0DecoderOptions extends AmfDecodeOptions {
   /**
    * Wrap values that arrived through the AVM+ switch (0x11) in Amf3Value, so that re-encoding
    * reproduces the switch. Default false: the AMF3 value is returned in place, which is what
@@ -28,12 +28,15 @@ export interface Amf0DecoderOptions extends Partial<AmfLimits> {
  * Reads AMF0 values (AMF0 specification section 2) from an AmfInput. The object reference
  * table holds anonymous objects, typed objects, ECMA arrays and strict arrays in the order
  * their markers were read (section 2.9); an object is registered before its members are read,
- * so self references decode to the same JS object.
+ * so a reference to it from inside it is a cycle: refused (ERR_AMF_CYCLE) unless allowCycles,
+ * when self references decode to the same JS object.
  */
 class Amf0Reader {
   readonly in: AmfInput;
   readonly amf3: Amf3Reader;
   private refs: AmfValue[] = [];
+  /** Per entry of `refs`: its members are still being read (a reference to it is a cycle). */
+  private open: boolean[] = [];
   private readonly markAvmPlus: boolean;
   private readonly freshAmf3: boolean;
 
@@ -45,15 +48,20 @@ class Amf0Reader {
   }
 
   resetTables(): void {
-    if (this.refs.length) this.refs = [];
+    if (this.refs.length) {
+      this.refs = [];
+      this.open = [];
+    }
     this.amf3.resetTables();
   }
 
-  private register(v: AmfValue): void {
+  /** Adds a container to the table, open until `close(index)`; returns its index. */
+  private register(v: AmfValue): number {
     if (this.refs.length >= this.in.limits.maxReferences) {
       this.in.fail(AmfErrorCode.Limit, `reference table exceeds ${this.in.limits.maxReferences}`);
     }
-    this.refs.push(v);
+    this.open.push(true);
+    return this.refs.push(v) - 1;
   }
 
   readValue(depth: number): AmfValue {
@@ -77,8 +85,9 @@ class Amf0Reader {
       case Amf0Marker.Object: {
         inp.checkDepth(depth + 1);
         const o: AmfObject = {};
-        this.register(o);
+        const r = this.register(o);
         this.readMembers(o, depth + 1, -1);
+        this.open[r] = false;
         return o;
       }
       case Amf0Marker.TypedObject: {
@@ -86,8 +95,9 @@ class Amf0Reader {
         const className = inp.utf8(inp.u16());
         const props: AmfObject = {};
         const o = new AmfTypedObject(className, props, { sealedMembers: [], dynamic: false });
-        this.register(o);
+        const r = this.register(o);
         this.readMembers(props, depth + 1, -1);
+        this.open[r] = false;
         // AMF0 has no traits: every member it carried is treated as sealed.
         o.sealedMembers = Object.keys(props);
         return o;
@@ -96,8 +106,9 @@ class Amf0Reader {
         inp.checkDepth(depth + 1);
         const declared = inp.u32();
         const a = new AmfEcmaArray({}, declared);
-        this.register(a);
+        const r = this.register(a);
         this.readMembers(a.properties, depth + 1, declared);
+        this.open[r] = false;
         return a;
       }
       case Amf0Marker.StrictArray: {
@@ -105,13 +116,15 @@ class Amf0Reader {
         const n = inp.u32();
         inp.checkCount(n, 1, 'strict array');
         const arr: AmfValue[] = [];
-        this.register(arr);
+        const r = this.register(arr);
         for (let i = 0; i < n; i++) arr.push(this.readValue(depth + 1));
+        this.open[r] = false;
         return arr;
       }
       case Amf0Marker.Reference: {
         const i = inp.u16();
         if (i >= this.refs.length) inp.fail(AmfErrorCode.BadReference, `reference ${i} of ${this.refs.length}`, at);
+        inp.checkCycle(this.open[i]!, `reference ${i}`, at);
         return this.refs[i];
       }
       case Amf0Marker.Date: {
@@ -174,9 +187,9 @@ export class Amf0Decoder extends AmfDecoder {
   protected readonly reader: Amf0Reader;
 
   constructor(options: Amf0DecoderOptions = {}) {
-    const { markAvmPlus = false, tableScope = 'value', ...limits } = options;
+    const { markAvmPlus = false, tableScope = 'value', allowCycles = false, ...limits } = options;
     const perValue = tableScope === 'value';
-    super(resolveLimits(limits), perValue);
+    super(resolveLimits(limits), perValue, allowCycles);
     this.reader = new Amf0Reader(this.input, markAvmPlus, perValue);
   }
 }

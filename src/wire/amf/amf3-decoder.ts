@@ -1,7 +1,7 @@
 import { AmfDecoder } from './decoder.js';
 import { AmfError, AmfErrorCode } from './errors.js';
 import type { AmfInput } from './input.js';
-import { resolveLimits, type AmfLimits } from './limits.js';
+import { resolveLimits, type AmfDecodeOptions } from './limits.js';
 import { Amf3Marker } from './markers.js';
 import {
   AmfDictionary,
@@ -33,6 +33,8 @@ export class Amf3Reader {
   readonly in: AmfInput;
   private strings: string[] = [];
   private objects: AmfValue[] = [];
+  /** Per entry of `objects`: a container whose items are still being read (a reference to it is a cycle). */
+  private open: boolean[] = [];
   private traits: Traits[] = [];
 
   constructor(input: AmfInput) {
@@ -41,7 +43,10 @@ export class Amf3Reader {
 
   resetTables(): void {
     if (this.strings.length) this.strings = [];
-    if (this.objects.length) this.objects = [];
+    if (this.objects.length) {
+      this.objects = [];
+      this.open = [];
+    }
     if (this.traits.length) this.traits = [];
   }
 
@@ -60,17 +65,28 @@ export class Amf3Reader {
     return (v | inp.u8()) >>> 0;
   }
 
-  private addObject(v: AmfValue): void {
+  /**
+   * Adds to the object table; returns the index. `container`: open until `close(index)`, for
+   * objects, arrays, object vectors and dictionaries (their items are read after registration,
+   * AMF3 specification section 2.2, so a reference from inside one to itself is a cycle).
+   */
+  private addObject(v: AmfValue, container = false): number {
     if (this.objects.length >= this.in.limits.maxReferences) {
       this.in.fail(AmfErrorCode.Limit, `object reference table exceeds ${this.in.limits.maxReferences}`);
     }
-    this.objects.push(v);
+    this.open.push(container);
+    return this.objects.push(v) - 1;
+  }
+
+  private close(index: number): void {
+    this.open[index] = false;
   }
 
   private objectRef(index: number, at: number): AmfValue {
     if (index >= this.objects.length) {
       this.in.fail(AmfErrorCode.BadReference, `object reference ${index} of ${this.objects.length}`, at);
     }
+    this.in.checkCycle(this.open[index]!, `object reference ${index}`, at);
     return this.objects[index];
   }
 
@@ -188,12 +204,13 @@ export class Amf3Reader {
     let key = this.readString();
     if (key === '') {
       const arr: AmfValue[] = [];
-      this.addObject(arr);
+      const r = this.addObject(arr, true);
       for (let i = 0; i < denseCount; i++) arr.push(this.readValue(depth));
+      this.close(r);
       return arr;
     }
     const mixed = new AmfMixedArray([], {});
-    this.addObject(mixed);
+    const r = this.addObject(mixed, true);
     let members = 0;
     while (key !== '') {
       if (++members > inp.limits.maxContainerLength) {
@@ -204,6 +221,7 @@ export class Amf3Reader {
     }
     inp.checkCount(denseCount, 1, 'array');
     for (let i = 0; i < denseCount; i++) mixed.dense.push(this.readValue(depth));
+    this.close(r);
     return mixed;
   }
 
@@ -250,7 +268,7 @@ export class Amf3Reader {
       // A copy per instance: callers may edit one object's traits without touching the others.
       result = new AmfTypedObject(traits.className, props, { sealedMembers: traits.sealed.slice(), dynamic: traits.dynamic });
     }
-    this.addObject(result);
+    const r = this.addObject(result, true);
     const sealed = traits.sealed;
     inp.checkCount(sealed.length, 1, 'sealed members');
     for (let i = 0; i < sealed.length; i++) setMember(props, sealed[i]!, this.readValue(depth));
@@ -263,6 +281,7 @@ export class Amf3Reader {
         setMember(props, key, this.readValue(depth));
       }
     }
+    this.close(r);
     return result;
   }
 
@@ -289,8 +308,9 @@ export class Amf3Reader {
       const typeName = this.readString();
       inp.checkCount(count, 1, 'vector');
       const v = new AmfVector('object', items, fixed, typeName);
-      this.addObject(v);
+      const r = this.addObject(v, true);
       for (let i = 0; i < count; i++) items.push(this.readValue(depth));
+      this.close(r);
       return v;
     }
     const size = marker === Amf3Marker.VectorDouble ? 8 : 4;
@@ -313,13 +333,14 @@ export class Amf3Reader {
     if ((h & 1) === 0) return this.objectRef(h >>> 1, at);
     const count = h >>> 1;
     const weak = inp.u8() !== 0;
-    inp.checkCount(count, 2, 'dictionary');
+    inp.checkCount(count, 2, 'dictionary', 2);
     const d = new AmfDictionary(null, weak);
-    this.addObject(d);
+    const r = this.addObject(d, true);
     for (let i = 0; i < count; i++) {
       const k = this.readValue(depth);
       d.set(k, this.readValue(depth));
     }
+    this.close(r);
     return d;
   }
 }
@@ -327,12 +348,15 @@ export class Amf3Reader {
 /**
  * AMF3 decoder. Each top-level value gets fresh reference tables, as for one
  * ByteArray.readObject() call. Instances hold no state between calls and may be reused.
+ * Options: limits (AmfLimits) and `allowCycles` (default false: cyclic references fail with
+ * ERR_AMF_CYCLE).
  */
 export class Amf3Decoder extends AmfDecoder {
   protected readonly reader: Amf3Reader;
 
-  constructor(limits?: Partial<AmfLimits>) {
-    super(resolveLimits(limits), true);
+  constructor(options: AmfDecodeOptions = {}) {
+    const { allowCycles = false, ...limits } = options;
+    super(resolveLimits(limits), true, allowCycles);
     this.reader = new Amf3Reader(this.input);
   }
 }

@@ -22,10 +22,23 @@ export abstract class AmfDecoder {
   /** Fresh reference tables for every top-level value of `decodeAll`. */
   private readonly perValue: boolean;
 
-  protected constructor(limits: AmfLimits, perValue: boolean) {
+  protected constructor(limits: AmfLimits, perValue: boolean, allowCycles = false) {
     this.limits = limits;
-    this.input = new AmfInput(limits);
+    this.input = new AmfInput(limits, allowCycles);
     this.perValue = perValue;
+  }
+
+  /** Whether references to objects still being decoded (cycles) are accepted. */
+  get allowCycles(): boolean {
+    return this.input.allowCycles;
+  }
+
+  /**
+   * Values the last decode call read (counted against maxValues), also when it failed: the
+   * work it did, which a caller can charge to a budget (the server's per-session DecodeBudget).
+   */
+  get lastValueCount(): number {
+    return this.input.values;
   }
 
   /** Exactly one value that fills `bytes`; trailing bytes are an error. */

@@ -8,6 +8,8 @@ export const AmfErrorCode = {
   Limit: 'ERR_AMF_LIMIT',
   /** An AMF3 object with externalizable traits: its body format is private to its class. */
   Externalizable: 'ERR_AMF_EXTERNALIZABLE',
+  /** A reference to an object still being decoded (a cycle), refused unless `allowCycles`. */
+  Cycle: 'ERR_AMF_CYCLE',
   /** A type marker this format does not define. */
   UnknownMarker: 'ERR_AMF_UNKNOWN_MARKER',
   /** A reference index that points outside its table. */

@@ -1,7 +1,7 @@
 // AMF0 / AMF3 codecs (Adobe AMF0 and AMF3 specifications), used by the Flash message layer
 // (RFC 7425 section 5, wire-reference E.2).
 export { AmfError, AmfErrorCode } from './errors.js';
-export { DEFAULT_AMF_LIMITS, DEFAULT_AMF_ENCODER_LIMITS, type AmfLimits, type AmfEncoderLimits } from './limits.js';
+export { DEFAULT_AMF_LIMITS, DEFAULT_AMF_ENCODER_LIMITS, type AmfDecodeOptions, type AmfLimits, type AmfEncoderLimits } from './limits.js';
 export { Amf0Marker, Amf3Marker, AMF3_INT_MIN, AMF3_INT_MAX } from './markers.js';
 export {
   Amf3Value,

@@ -21,10 +21,13 @@ const AMF_CODE_OF: Record<WireErrorCode, AmfErrorCode> = {
 export class AmfInput extends ByteReader {
   values = 0;
   readonly limits: AmfLimits;
+  /** References to objects still being decoded are accepted (see AmfDecodeOptions). */
+  readonly allowCycles: boolean;
 
-  constructor(limits: AmfLimits) {
+  constructor(limits: AmfLimits, allowCycles = false) {
     super(EMPTY, 0, 0);
     this.limits = limits;
+    this.allowCycles = allowCycles;
   }
 
   attach(buf: Uint8Array, start: number, end: number): void {
@@ -57,16 +60,25 @@ export class AmfInput extends ByteReader {
     if (depth > this.limits.maxDepth) this.fail(AmfErrorCode.Limit, `nesting deeper than ${this.limits.maxDepth}`);
   }
 
+  /** Refuses a reference to an object still being decoded, unless cycles are allowed. */
+  checkCycle(open: boolean, what: string, at: number): void {
+    if (open && !this.allowCycles) this.fail(AmfErrorCode.Cycle, `${what} points to an enclosing object still being decoded (a cycle)`, at);
+  }
+
   /**
-   * Checks a container's element count before anything is allocated: against the limit, and
-   * against the bytes left given that each element takes at least `minBytesEach` bytes.
+   * Checks a container's element count before anything is allocated: against the limit,
+   * against the bytes left given that each element takes at least `minBytesEach` bytes, and
+   * against the values still allowed (each element is at least `valuesEach` values).
    */
-  checkCount(count: number, minBytesEach: number, what: string): void {
+  checkCount(count: number, minBytesEach: number, what: string, valuesEach = 1): void {
     if (count > this.limits.maxContainerLength) {
       this.fail(AmfErrorCode.Limit, `${what} of ${count} elements exceeds ${this.limits.maxContainerLength}`);
     }
     if (count * minBytesEach > this.end - this.pos) {
       this.fail(AmfErrorCode.Truncated, `${what} of ${count} elements cannot fit in ${this.end - this.pos} bytes`);
+    }
+    if (count * valuesEach > this.limits.maxValues - this.values) {
+      this.fail(AmfErrorCode.Limit, `${what} of ${count} elements exceeds the ${this.limits.maxValues - this.values} values left of ${this.limits.maxValues}`);
     }
   }
 
