@@ -45,8 +45,14 @@ export type NetStreamState = 'creating' | 'idle' | 'publishing' | 'playing' | 'c
 export interface NetStreamCounters {
   audioOut: number;
   videoOut: number;
-  /** sendAudio/sendVideo calls refused (not publishing, or the flow was full). */
+  /** sendAudio/sendVideo calls refused (not publishing, or the flow was full, or the pre-start queue was full). */
   mediaDropped: number;
+  /**
+   * Messages (media and data) sent between publish() and NetStream.Publish.Start that were not
+   * sent: refused because the queue was full, or dropped because the publish failed or the
+   * stream closed first.
+   */
+  queuedDropped: number;
   audioIn: number;
   videoIn: number;
   dataIn: number;
@@ -56,6 +62,14 @@ export interface NetStreamCounters {
 
 /** Publish modes of ActionScript's NetStream.publish. */
 export type PublishType = 'live' | 'record' | 'append';
+
+/**
+ * Bounds of what is held between publish() and NetStream.Publish.Start (a server answers after a
+ * round trip and its onPublish hook): about a second or two of a 4 Mbit/s stream. Beyond them,
+ * sendAudio / sendVideo return false and send() drops, both counted in `queuedDropped`.
+ */
+export const MAX_PENDING_PUBLISH_BYTES = 1 << 20;
+export const MAX_PENDING_PUBLISH_MESSAGES = 256;
 
 /** Lifetime of published audio and video messages: later than this, a frame is worthless. */
 export const DEFAULT_MEDIA_LIFETIME_MS = 2000;
@@ -84,9 +98,16 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   name: string | undefined;
   /** Lifetime of published audio/video messages (partial reliability). */
   mediaLifetimeMs = DEFAULT_MEDIA_LIFETIME_MS;
-  readonly counters: NetStreamCounters = { audioOut: 0, videoOut: 0, mediaDropped: 0, audioIn: 0, videoIn: 0, dataIn: 0, malformed: 0 };
+  readonly counters: NetStreamCounters = { audioOut: 0, videoOut: 0, mediaDropped: 0, queuedDropped: 0, audioIn: 0, videoIn: 0, dataIn: 0, malformed: 0 };
 
   private transport: NetStreamTransport | undefined;
+  /**
+   * Media and data sent after publish() and before NetStream.Publish.Start, in order; undefined
+   * when not waiting. The far end drops what arrives before it has started the publication (a
+   * server's publish hook is asynchronous), so it is held here and written on Publish.Start.
+   */
+  private pending: { type: number; message: Uint8Array }[] | undefined;
+  private pendingBytes = 0;
   /** Operations asked for before the stream ID was known, in order. */
   private queued: (() => void)[] = [];
 
@@ -124,8 +145,17 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     this.transport = transport;
   }
 
-  /** Starts publishing `name`. Status: NetStream.Publish.Start or NetStream.Publish.BadName. */
+  /**
+   * Starts publishing `name`. Status: NetStream.Publish.Start or NetStream.Publish.BadName.
+   * Audio, video and data sent from now until Publish.Start (so `publish(); send('@setDataFrame',
+   * ...); sendVideo(...)` in one go) are queued, up to MAX_PENDING_PUBLISH_BYTES /
+   * MAX_PENDING_PUBLISH_MESSAGES, and written in order when Publish.Start arrives; they are
+   * dropped (counted in `counters.queuedDropped`) if the publish fails or the stream closes.
+   */
   publish(name: string, type: PublishType = 'live'): void {
+    if (this.state === 'closed') throw new RtmfpError('ERR_NETSTREAM_CLOSED', 'NetStream is closed');
+    this.dropPending();
+    this.pending = [];
     this.whenReady(() => {
       this.name = name;
       this.state = 'publishing';
@@ -135,6 +165,7 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
 
   /** Plays `name`. Status: NetStream.Play.Reset, NetStream.Play.Start, then media. */
   play(name: string, ...args: AmfValue[]): void {
+    this.dropPending();
     this.whenReady(() => {
       this.name = name;
       this.state = 'playing';
@@ -144,6 +175,11 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
 
   /** Sends a data message to every subscriber (`handler` is called on their `client`). */
   send(handler: string, ...args: AmfValue[]): void {
+    if (this.pending) {
+      if (this.state === 'closed') throw new RtmfpError('ERR_NETSTREAM_CLOSED', 'NetStream is closed');
+      this.hold(DATA_MESSAGE, encodeDataMessage({ handler, args }, { objectEncoding: 0 }));
+      return;
+    }
     this.whenReady(() => {
       this.transport?.writeControl(encodeDataMessage({ handler, args }, { objectEncoding: 0 }));
     });
@@ -166,12 +202,18 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     this.whenReady(() => this.command('pause', false));
   }
 
-  /** Publishes one audio message (an FLV audio tag body). False: not sent (not publishing, flow full). */
+  /**
+   * Publishes one audio message (an FLV audio tag body). False: not sent (not publishing, flow
+   * full, or the queue held until Publish.Start is full).
+   */
   sendAudio(timestamp: number, payload: Uint8Array): boolean {
     return this.sendMedia(FlashMessageType.Audio, timestamp, payload);
   }
 
-  /** Publishes one video message (an FLV video tag body). False: not sent (not publishing, flow full). */
+  /**
+   * Publishes one video message (an FLV video tag body). False: not sent (not publishing, flow
+   * full, or the queue held until Publish.Start is full).
+   */
   sendVideo(timestamp: number, payload: Uint8Array): boolean {
     return this.sendMedia(FlashMessageType.Video, timestamp, payload);
   }
@@ -213,6 +255,9 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
         if (!s) return;
         const info = netStatusFromInfo(s.level, s.code, s.description, s.properties);
         if (info.code === NetStreamCode.PublishBadName && this.state === 'publishing') this.state = 'idle';
+        // Before the status is seen, so that what its listeners send goes after the queue.
+        if (info.code === NetStreamCode.PublishStart) this.flushPending();
+        else if (info.code === NetStreamCode.PublishBadName) this.dropPending();
         this.emit('netStatus', info);
         return;
       }
@@ -227,7 +272,16 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   }
 
   private sendMedia(type: number, timestamp: number, payload: Uint8Array): boolean {
-    const ok = this.state === 'publishing' && this.transport !== undefined && this.transport.writeMedia(type, encodeFlashMessageFrame({ type, timestamp, payload }), { lifetimeMs: this.mediaLifetimeMs, shared: true });
+    if (this.pending && this.state !== 'closed') {
+      const ok = this.hold(type, encodeFlashMessageFrame({ type, timestamp, payload }));
+      if (!ok) this.counters.mediaDropped++;
+      return ok;
+    }
+    return this.writeMedia(type, encodeFlashMessageFrame({ type, timestamp, payload }));
+  }
+
+  private writeMedia(type: number, message: Uint8Array): boolean {
+    const ok = this.state === 'publishing' && this.transport !== undefined && this.transport.writeMedia(type, message, { lifetimeMs: this.mediaLifetimeMs, shared: true });
     if (!ok) this.counters.mediaDropped++;
     else if (type === FlashMessageType.Audio) this.counters.audioOut++;
     else this.counters.videoOut++;
@@ -244,6 +298,38 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     this.transport?.writeControl(encodeCommandMessage({ name, transactionId: 0, commandObject: null, args }, { objectEncoding: 0 }));
   }
 
+  /** Queues a message until Publish.Start; false (counted) when the queue is full. */
+  private hold(type: number, message: Uint8Array): boolean {
+    const q = this.pending!;
+    if (q.length >= MAX_PENDING_PUBLISH_MESSAGES || this.pendingBytes + message.length > MAX_PENDING_PUBLISH_BYTES) {
+      this.counters.queuedDropped++;
+      return false;
+    }
+    q.push({ type, message });
+    this.pendingBytes += message.length;
+    return true;
+  }
+
+  /** Publish.Start: writes what was held, in order (media lifetimes start now). */
+  private flushPending(): void {
+    const q = this.pending;
+    if (!q) return;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    for (const { type, message } of q) {
+      if (type === DATA_MESSAGE) this.transport?.writeControl(message);
+      else this.writeMedia(type, message);
+    }
+  }
+
+  /** The publish failed, was replaced or the stream closed: what was held is dropped, counted. */
+  private dropPending(): void {
+    if (!this.pending) return;
+    this.counters.queuedDropped += this.pending.length;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+  }
+
   private whenReady(op: () => void): void {
     if (this.state === 'closed') throw new RtmfpError('ERR_NETSTREAM_CLOSED', 'NetStream is closed');
     if (this.state === 'creating') this.queued.push(op);
@@ -254,12 +340,16 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     const was = this.state;
     this.state = 'closed';
     this.queued = [];
+    this.dropPending();
     this.transport?.close();
     this.transport = undefined;
     if (was !== 'closed') this.host.detachStream(this);
     this.emit('close');
   }
 }
+
+/** Marks a held data message (type 0x12, written with writeControl) among held media. */
+const DATA_MESSAGE = FlashMessageType.DataAmf0;
 
 /** A local status for a stream. */
 export function netStreamStatus(code: string, description?: string, level: string = StatusLevel.Status): NetStatusInfo {
