@@ -87,7 +87,7 @@ frag('write copies the message and rejects bad arguments with typed errors', () 
   flow.write(m);
   m[0] = 9;
   assert.equal([...firstUserData(sendOne(flow, 0, 1)).data], [1, 2, 3]);
-  assert.throws(() => flow.write(new Uint8Array(11)), (e: unknown) => e instanceof SendFlowError && e.code === 'ERR_FLOW_ARGUMENT');
+  assert.throws(() => flow.write(new Uint8Array(11)), (e: unknown) => e instanceof SendFlowError && e.code === 'ERR_FLOW_MESSAGE_TOO_LARGE');
   assert.throws(() => flow.write(new Uint8Array(1), { lifetimeMs: -1 }), (e: unknown) => e instanceof SendFlowError);
   assert.throws(
     () => new SendFlow({ flowId: 1, metadata: new Uint8Array(513), clock: new ManualClock() }),

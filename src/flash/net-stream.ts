@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { RtmfpError } from '../errors.js';
+import { SendFlowError, SendFlowErrorCode } from '../flow/send-flow.js';
 import type { AmfValue } from '../wire/amf/types.js';
 import type { FlashMessage } from '../wire/flash/message.js';
-import { encodeCommandMessage, encodeDataMessage, encodeFlashMessageFrame, FlashMessageType } from '../wire/flash/message.js';
+import { encodeCommandMessage, encodeDataMessage, encodeFlashMessageFrame, FLASH_MESSAGE_HEADER_LENGTH, FlashMessageType } from '../wire/flash/message.js';
 import { findStatusInfo } from '../wire/flash/status.js';
 import type { ObjectEncoding } from '../wire/flash/payload.js';
 import { localStatus, netStatusFromInfo, NetStreamCode, StatusLevel, type NetStatusInfo } from './net-status.js';
@@ -70,6 +71,16 @@ export type PublishType = 'live' | 'record' | 'append';
  */
 export const MAX_PENDING_PUBLISH_BYTES = 1 << 20;
 export const MAX_PENDING_PUBLISH_MESSAGES = 256;
+
+/**
+ * Longest message (5-byte Flash header plus payload) a NetStream sends: 1 MiB. Receivers of this
+ * implementation reassemble messages of up to 1024 fragments (MAX_MESSAGE_FRAGMENTS), at least
+ * 1 MiB with any packet length of 1063 bytes or more (1,180,672 bytes with the default 1192).
+ * A longer message could never be delivered; it used to be accepted, fill the receiver's
+ * buffer and stall the stream for good. sendAudio / sendVideo / send throw SendFlowError
+ * ERR_FLOW_MESSAGE_TOO_LARGE for it: a programming error, like a RangeError, not congestion.
+ */
+export const MAX_NETSTREAM_MESSAGE_BYTES = 1 << 20;
 
 /** Lifetime of published audio and video messages: later than this, a frame is worthless. */
 export const DEFAULT_MEDIA_LIFETIME_MS = 2000;
@@ -173,15 +184,19 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     });
   }
 
-  /** Sends a data message to every subscriber (`handler` is called on their `client`). */
+  /**
+   * Sends a data message to every subscriber (`handler` is called on their `client`). Throws
+   * SendFlowError ERR_FLOW_MESSAGE_TOO_LARGE when it encodes to more than MAX_NETSTREAM_MESSAGE_BYTES.
+   */
   send(handler: string, ...args: AmfValue[]): void {
+    const message = checkSize(encodeDataMessage({ handler, args }, { objectEncoding: 0 }));
     if (this.pending) {
       if (this.state === 'closed') throw new RtmfpError('ERR_NETSTREAM_CLOSED', 'NetStream is closed');
-      this.hold(DATA_MESSAGE, encodeDataMessage({ handler, args }, { objectEncoding: 0 }));
+      this.hold(DATA_MESSAGE, message);
       return;
     }
     this.whenReady(() => {
-      this.transport?.writeControl(encodeDataMessage({ handler, args }, { objectEncoding: 0 }));
+      this.transport?.writeControl(message);
     });
   }
 
@@ -204,7 +219,8 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
 
   /**
    * Publishes one audio message (an FLV audio tag body). False: not sent (not publishing, flow
-   * full, or the queue held until Publish.Start is full).
+   * full, or the queue held until Publish.Start is full). Throws SendFlowError
+   * ERR_FLOW_MESSAGE_TOO_LARGE for a payload over MAX_NETSTREAM_MESSAGE_BYTES - 5.
    */
   sendAudio(timestamp: number, payload: Uint8Array): boolean {
     return this.sendMedia(FlashMessageType.Audio, timestamp, payload);
@@ -212,7 +228,8 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
 
   /**
    * Publishes one video message (an FLV video tag body). False: not sent (not publishing, flow
-   * full, or the queue held until Publish.Start is full).
+   * full, or the queue held until Publish.Start is full). Throws SendFlowError
+   * ERR_FLOW_MESSAGE_TOO_LARGE for a payload over MAX_NETSTREAM_MESSAGE_BYTES - 5.
    */
   sendVideo(timestamp: number, payload: Uint8Array): boolean {
     return this.sendMedia(FlashMessageType.Video, timestamp, payload);
@@ -272,12 +289,14 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
   }
 
   private sendMedia(type: number, timestamp: number, payload: Uint8Array): boolean {
+    checkSize(payload.length + FLASH_MESSAGE_HEADER_LENGTH);
+    const message = encodeFlashMessageFrame({ type, timestamp, payload });
     if (this.pending && this.state !== 'closed') {
-      const ok = this.hold(type, encodeFlashMessageFrame({ type, timestamp, payload }));
+      const ok = this.hold(type, message);
       if (!ok) this.counters.mediaDropped++;
       return ok;
     }
-    return this.writeMedia(type, encodeFlashMessageFrame({ type, timestamp, payload }));
+    return this.writeMedia(type, message);
   }
 
   private writeMedia(type: number, message: Uint8Array): boolean {
@@ -317,8 +336,14 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     this.pending = undefined;
     this.pendingBytes = 0;
     for (const { type, message } of q) {
-      if (type === DATA_MESSAGE) this.transport?.writeControl(message);
-      else this.writeMedia(type, message);
+      try {
+        if (type === DATA_MESSAGE) this.transport?.writeControl(message);
+        else this.writeMedia(type, message);
+      } catch (e) {
+        // Inside the status handler there is no caller to throw to: count it instead.
+        if (!(e instanceof RtmfpError)) throw e;
+        this.counters.queuedDropped++;
+      }
     }
   }
 
@@ -346,6 +371,15 @@ export class NetStream extends EventEmitter<NetStreamEvents> {
     if (was !== 'closed') this.host.detachStream(this);
     this.emit('close');
   }
+}
+
+/** Refuses a message no receiver would reassemble (see MAX_NETSTREAM_MESSAGE_BYTES). */
+function checkSize<T extends Uint8Array | number>(m: T): T {
+  const n = typeof m === 'number' ? m : m.length;
+  if (n > MAX_NETSTREAM_MESSAGE_BYTES) {
+    throw new SendFlowError(SendFlowErrorCode.MessageTooLarge, `NetStream message of ${n} bytes exceeds ${MAX_NETSTREAM_MESSAGE_BYTES}`);
+  }
+  return m;
 }
 
 /** Marks a held data message (type 0x12, written with writeControl) among held media. */

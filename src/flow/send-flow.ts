@@ -6,6 +6,7 @@ import { RtmfpError } from '../errors.js';
 import type { Clock } from '../time/clock.js';
 import { INITIAL_ERTO_MS } from './rtt.js';
 import { DEFAULT_MSS } from './congestion.js';
+import { DEFAULT_REASSEMBLY_CONFIG } from '../engine/reassembly/types.js';
 import { ChunkType } from '../wire/chunk-type.js';
 import { CHUNK_HEADER_LENGTH } from '../wire/chunk.js';
 import { AckBitmapChunk, ackBitmapReceived, AckRangesChunk, BUFFER_BLOCK_SIZE } from '../wire/chunks/ack.js';
@@ -28,8 +29,13 @@ export const SendFlowErrorCode = {
   BufferFull: 'ERR_FLOW_BUFFER_FULL',
   /** write() after close() or after the receiver's exception report. */
   Closed: 'ERR_FLOW_CLOSED',
-  /** A bad argument (metadata too long, negative lifetime, message over the limit...). */
+  /** A bad argument (metadata too long, negative lifetime...). */
   Argument: 'ERR_FLOW_ARGUMENT',
+  /**
+   * write() refused a message longer than the flow's maxMessageLength: more fragments than a
+   * receiver reassembles, so it could never be delivered and would only hold the flow up.
+   */
+  MessageTooLarge: 'ERR_FLOW_MESSAGE_TOO_LARGE',
 } as const;
 export type SendFlowErrorCode = (typeof SendFlowErrorCode)[keyof typeof SendFlowErrorCode];
 
@@ -45,8 +51,14 @@ export const DEFAULT_SEND_BUFFER_CAPACITY = 65536;
 export const INITIAL_RECEIVE_WINDOW = 65536;
 /** Flow metadata is at most 512 bytes (A.5, rtmfp-cpp MAX_METADATA_LENGTH). */
 export const MAX_METADATA_LENGTH = 512;
-/** Largest single message accepted by write(); bounds the fragment count of one message. */
-export const DEFAULT_MAX_MESSAGE_LENGTH = 64 * 1024 * 1024;
+/**
+ * Most fragments of one message: what this implementation's receivers reassemble
+ * (DEFAULT_REASSEMBLY_CONFIG.maxFragmentsPerMessage, which sessions keep). A longer message is
+ * refused by the receiver fragment after fragment; its buffered part fills the flow's receive
+ * buffer, the advertised window drops to 0, and not even the abandonment (FSN, C.1) can be sent
+ * any more: the flow stalls for good (issue 9 item 8). So write() refuses such a message.
+ */
+export const MAX_MESSAGE_FRAGMENTS = DEFAULT_REASSEMBLY_CONFIG.maxFragmentsPerMessage;
 /** Buffer Probe persist timer: starts at max(1 s, ERTO), x sqrt(2), at most 60 s (C.3). */
 export const PERSIST_INITIAL_MS = 1000;
 export const PERSIST_BACKOFF_FACTOR = Math.SQRT2;
@@ -89,6 +101,7 @@ export interface SendFlowOptions {
   /** Fragment payload size; default 1161 (A.5). */
   mss?: number;
   bufferCapacity?: number;
+  /** Longest message write() takes; default MAX_MESSAGE_FRAGMENTS * mss. */
   maxMessageLength?: number;
   listener?: SendFlowListener;
 }
@@ -249,7 +262,8 @@ export class SendFlow implements FragmentOwner {
     this.clock = o.clock;
     this.mss = o.mss ?? DEFAULT_MSS;
     this.bufferCapacity = o.bufferCapacity ?? DEFAULT_SEND_BUFFER_CAPACITY;
-    this.maxMessageLength = o.maxMessageLength ?? DEFAULT_MAX_MESSAGE_LENGTH;
+    // Default: as many bytes as MAX_MESSAGE_FRAGMENTS fragments of this flow's MSS carry.
+    this.maxMessageLength = o.maxMessageLength ?? MAX_MESSAGE_FRAGMENTS * this.mss;
     this.listener = o.listener ?? {};
     this.options = { userMetadata: this.metadata };
     if (o.returnFlowAssociation !== undefined) this.options.returnFlowAssociation = o.returnFlowAssociation;
@@ -294,7 +308,7 @@ export class SendFlow implements FragmentOwner {
   write(message: Uint8Array, options: WriteOptions = {}): SendMessageHandle {
     if (this.state !== 'open') throw new SendFlowError(SendFlowErrorCode.Closed, `flow ${this.flowId} is ${this.state}`);
     if (message.length > this.maxMessageLength) {
-      throw new SendFlowError(SendFlowErrorCode.Argument, `message of ${message.length} bytes exceeds ${this.maxMessageLength}`);
+      throw new SendFlowError(SendFlowErrorCode.MessageTooLarge, `message of ${message.length} bytes exceeds ${this.maxMessageLength}`);
     }
     const lifetime = options.lifetimeMs;
     if (lifetime !== undefined && !(lifetime >= 0)) {

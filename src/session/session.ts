@@ -145,6 +145,11 @@ export class OutgoingFlow extends EventEmitter<{
     return this.flow.bufferedBytes;
   }
 
+  /** Longest message write() takes (longer: SendFlowError ERR_FLOW_MESSAGE_TOO_LARGE). */
+  get maxMessageLength(): number {
+    return this.flow.maxMessageLength;
+  }
+
   /** Whether write() would take another message now (false arms one 'writable' event). */
   get writable(): boolean {
     const w = this.flow.writable;

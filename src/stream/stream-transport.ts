@@ -41,13 +41,15 @@ export interface StreamTransportCounters {
   mediaMessages: number;
   /** Media writes refused because the flow was full. */
   mediaDropped: number;
+  /** Media writes refused because the message is longer than the flow carries (a relayed message). */
+  mediaTooLarge: number;
   /** Media messages abandoned by partial reliability. */
   mediaAbandoned: number;
 }
 
 export class StreamTransport {
   readonly streamId: number;
-  readonly counters: StreamTransportCounters = { controlMessages: 0, mediaMessages: 0, mediaDropped: 0, mediaAbandoned: 0 };
+  readonly counters: StreamTransportCounters = { controlMessages: 0, mediaMessages: 0, mediaDropped: 0, mediaTooLarge: 0, mediaAbandoned: 0 };
   private readonly options: StreamTransportOptions;
   private control: OutgoingFlow | undefined;
   private audio: OutgoingFlow | undefined;
@@ -88,6 +90,9 @@ export class StreamTransport {
   /**
    * Audio (0x08) or video (0x09). Returns false when the message was not queued because the
    * flow's buffer is full: the far end is not keeping up, and the caller decides what to skip.
+   * Also false (counted in mediaTooLarge) for a message longer than the flow's maxMessageLength,
+   * which could never be delivered: a relay drops it rather than throw (NetStream refuses such
+   * messages from its application before they get here).
    */
   writeMedia(type: number, message: Uint8Array, options: MediaWriteOptions = {}): boolean {
     if (this.closed || this.session.state !== 'open') return false;
@@ -95,6 +100,10 @@ export class StreamTransport {
     const flow = video
       ? (this.video ??= this.open(Priority.Priority, this.options.videoBufferBytes ?? VIDEO_FLOW_BUFFER_BYTES))
       : (this.audio ??= this.open(Priority.Immediate, this.options.audioBufferBytes ?? AUDIO_FLOW_BUFFER_BYTES));
+    if (message.length > flow.maxMessageLength) {
+      this.counters.mediaTooLarge++;
+      return false;
+    }
     if (!flow.writable) {
       this.counters.mediaDropped++;
       return false;
