@@ -4,7 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { NetConnection } from '../src/flash/net-connection.js';
-import { MAX_PENDING_PUBLISH_MESSAGES, NetStream } from '../src/flash/net-stream.js';
+import { MAX_PENDING_PUBLISH_BYTES, MAX_PENDING_PUBLISH_MESSAGES, NetStream } from '../src/flash/net-stream.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
 import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
@@ -92,10 +92,17 @@ test('the queue is bounded (counted refusals beyond it); Publish.BadName drops w
     assert.is(accepted, MAX_PENDING_PUBLISH_MESSAGES - 1, 'the data message and 255 frames fit, the rest are refused');
     assert.is(pub.counters.queuedDropped, extra);
     assert.is(pub.counters.mediaDropped, extra);
-    // A 2 MB frame cannot fit the 1 MB queue either.
-    assert.not.ok(pub.sendVideo(0, new Uint8Array(2 << 20)));
+    // The byte bound: a 1 MiB message fills the queue; the next frame is refused.
+    const pub2 = new NetStream(b);
+    const bad2 = statusOf(pub2, 'NetStream.Publish.BadName');
+    pub2.publish('taken');
+    assert.ok(pub2.sendVideo(0, new Uint8Array(MAX_PENDING_PUBLISH_BYTES - 5)));
+    assert.not.ok(pub2.sendVideo(40, keyframe(1)));
+    assert.is(pub2.counters.queuedDropped, 1);
     await bad;
-    assert.is(pub.counters.queuedDropped, MAX_PENDING_PUBLISH_MESSAGES + extra + 1, 'everything held was dropped on BadName');
+    await bad2;
+    assert.is(pub2.counters.queuedDropped, 2);
+    assert.is(pub.counters.queuedDropped, MAX_PENDING_PUBLISH_MESSAGES + extra, 'everything held was dropped on BadName');
     assert.is(pub.counters.videoOut, 0);
     // After BadName the stream is not publishing: media is refused as before.
     assert.not.ok(pub.sendVideo(0, keyframe(1)));
