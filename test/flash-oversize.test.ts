@@ -67,7 +67,6 @@ test('over UDP: a 10 MB video message throws ERR_FLOW_MESSAGE_TOO_LARGE (before 
       clearInterval(ticker);
     }
     assert.equal(got.slice(0, 2), [0, max.length], 'the 1 MiB frame first, whole');
-    assert.is(pub.counters.mediaDropped, 0);
   } finally {
     await Promise.all(ncs.map((nc) => nc.close()));
     await server.close();

@@ -65,19 +65,24 @@ test('a message that fails to decode is charged the values it read', () => {
   assert.is(b.charged, 4);
 });
 
-test('refusals in a row reach maxRefusals: onExhausted once; an admitted message resets the run', () => {
+test('maxRefusals refusals within one refusal window: onExhausted once; refusals spread wider do not add up', () => {
   let now = 0;
   let exhausted = 0;
-  const b = new DecodeBudget(() => now, { valuesPerSecond: 1000, burstValues: 1000, maxRefusals: 3, onExhausted: () => exhausted++ });
+  const b = new DecodeBudget(() => now, { valuesPerSecond: 1000, burstValues: 1000, maxRefusals: 3, refusalWindowMs: 1000, onExhausted: () => exhausted++ });
   const d = new FlashMessageDecoder();
   const m = call(996);
   b.decode(d, m);
+  // Two refusals, then the window passes (and the bucket refills): the count starts again.
   assert.ok(refused(() => b.decode(d, m)));
   assert.ok(refused(() => b.decode(d, m)));
   now += 1000;
-  b.decode(d, m); // admitted: the run starts again
+  b.decode(d, m);
   for (let i = 0; i < 2; i++) assert.ok(refused(() => b.decode(d, m)));
   assert.is(exhausted, 0);
+  // An admitted message in between does not reset the window: a client alternating one admitted
+  // message with refused ones is still persisting.
+  now += 999;
+  b.decode(d, m);
   assert.ok(refused(() => b.decode(d, m)));
   assert.is(exhausted, 1);
   assert.ok(refused(() => b.decode(d, m)));

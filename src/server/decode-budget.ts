@@ -14,8 +14,12 @@ import { FLASH_MESSAGE_HEADER_LENGTH, FlashMessageType } from '../wire/flash/mes
 export const DEFAULT_DECODE_VALUES_PER_SECOND = 1 << 17;
 /** Bucket size: a burst of four maximum-size messages (DEFAULT_AMF_LIMITS.maxValues each). */
 export const DEFAULT_DECODE_BURST_VALUES = 1 << 18;
-/** Messages refused in a row (no message admitted between them) before the session is closed. */
+/**
+ * Messages refused within one refusal window before the session is closed: a client that keeps
+ * sending over its budget is not a client that had one burst too many.
+ */
 export const DEFAULT_DECODE_MAX_REFUSALS = 32;
+export const DEFAULT_DECODE_REFUSAL_WINDOW_MS = 10_000;
 
 export const DecodeBudgetErrorCode = {
   /** An AMF message arrived while the session's decoding budget was spent: refused undecoded. */
@@ -32,7 +36,8 @@ export interface DecodeBudgetOptions {
   valuesPerSecond?: number;
   burstValues?: number;
   maxRefusals?: number;
-  /** Called once when `maxRefusals` messages were refused in a row: the caller closes the session. */
+  refusalWindowMs?: number;
+  /** Called once when `maxRefusals` messages were refused within one window: the caller closes the session. */
   onExhausted?: (refused: number) => void;
 }
 
@@ -53,8 +58,10 @@ export class DecodeBudget {
   charged = 0;
   private tokens: number;
   private last: number;
-  private refusedInARow = 0;
+  private windowStart = -Infinity;
+  private windowRefusals = 0;
   private exhausted = false;
+  private readonly refusalWindowMs: number;
   private readonly rate: number;
   private readonly burst: number;
   private readonly maxRefusals: number;
@@ -66,6 +73,7 @@ export class DecodeBudget {
     this.rate = options.valuesPerSecond ?? DEFAULT_DECODE_VALUES_PER_SECOND;
     this.burst = options.burstValues ?? DEFAULT_DECODE_BURST_VALUES;
     this.maxRefusals = options.maxRefusals ?? DEFAULT_DECODE_MAX_REFUSALS;
+    this.refusalWindowMs = options.refusalWindowMs ?? DEFAULT_DECODE_REFUSAL_WINDOW_MS;
     this.onExhausted = options.onExhausted;
     this.tokens = this.burst;
     this.last = now();
@@ -89,13 +97,17 @@ export class DecodeBudget {
     this.refill();
     if (this.tokens <= 0) {
       this.refused++;
-      if (++this.refusedInARow >= this.maxRefusals && !this.exhausted) {
+      const now = this.last;
+      if (now - this.windowStart >= this.refusalWindowMs) {
+        this.windowStart = now;
+        this.windowRefusals = 0;
+      }
+      if (++this.windowRefusals >= this.maxRefusals && !this.exhausted) {
         this.exhausted = true;
         this.onExhausted?.(this.refused);
       }
       throw new DecodeBudgetError(`AMF decoding budget spent (${this.rate} values/s): message refused`);
     }
-    this.refusedInARow = 0;
     try {
       return decoder.decode(message);
     } finally {
