@@ -12,6 +12,9 @@ import { SESSION_REASSEMBLY_DEFAULTS } from '../src/session/session.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import type { NetConnection } from '../src/flash/net-connection.js';
 import { ManualClock } from '../src/time/clock.js';
+import { Endpoint } from '../src/session/endpoint.js';
+import { createServerIdentity } from '../src/session/handshake/identity.js';
+import type { Session } from '../src/session/session.js';
 import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
 
 const test = suite('oversized messages');
@@ -32,7 +35,8 @@ test('a flow takes messages up to what a receiver reassembles (MAX_MESSAGE_FRAGM
 });
 
 test('over UDP: a 10 MB video message throws ERR_FLOW_MESSAGE_TOO_LARGE (before and after Publish.Start); a 1 MiB one is delivered and the stream goes on', async () => {
-  const server = await RtmfpServer.listen({ host: LOOP, port: 0 });
+  // Long lifetimes: on a loaded machine 1 MiB may take longer than the default 2 s to cross.
+  const server = await RtmfpServer.listen({ host: LOOP, port: 0, mediaLifetimeMs: 30_000 });
   const ncs: NetConnection[] = [];
   try {
     const playerNc = await connect(server.port);
@@ -46,6 +50,7 @@ test('over UDP: a 10 MB video message throws ERR_FLOW_MESSAGE_TOO_LARGE (before 
     player.on('video', (t, p) => got.push(t, p.length));
 
     const pub = new NetStream(pubNc);
+    pub.mediaLifetimeMs = 30_000;
     const started = statusOf(pub, 'NetStream.Publish.Start');
     pub.publish('big');
     const huge = new Uint8Array(10_000_000);
@@ -69,6 +74,32 @@ test('over UDP: a 10 MB video message throws ERR_FLOW_MESSAGE_TOO_LARGE (before 
     assert.equal(got.slice(0, 2), [0, max.length], 'the 1 MiB frame first, whole');
   } finally {
     await Promise.all(ncs.map((nc) => nc.close()));
+    await server.close();
+  }
+});
+
+test('over UDP: a sender that ignores the limit (a foreign implementation) gets a flow exception instead of retransmitting forever into a zero window', async () => {
+  const server = await Endpoint.listen({ host: LOOP, identity: createServerIdentity() });
+  const client = await Endpoint.listen({ host: LOOP });
+  try {
+    const accepted = new Promise<Session>((r) => server.once('session', r));
+    const session = await client.connect({ uri: 'rtmfp://localhost/app', addresses: [server.address] });
+    const far = await accepted;
+    const got: number[] = [];
+    far.on('message', (_f, m) => got.push(m.length));
+    const flow = session.openFlow(new TextEncoder().encode('big'), { bufferCapacity: 8 << 20 });
+    // What a sender without our check would do: lift the flow's limit.
+    (flow.flow as { maxMessageLength: number }).maxMessageLength = 64 << 20;
+    const exception = new Promise<number>((r) => flow.once('exception', r));
+    flow.write(new Uint8Array(1000));
+    flow.write(new Uint8Array(3 << 20));
+    const code = await Promise.race([exception, new Promise<string>((r) => setTimeout(() => r('none'), 8000))]);
+    assert.is(typeof code, 'number', 'the sender was told by a Flow Exception Report');
+    assert.ok(far.receive.stats.refusedMessageLimit >= 1);
+    assert.equal(got, [1000], 'the message before it was delivered');
+    assert.is(flow.bufferedBytes, 0, 'nothing left to retransmit');
+  } finally {
+    await client.close();
     await server.close();
   }
 });

@@ -196,4 +196,29 @@ test('sequence numbers at 2^53 - 1', () => {
   assert.equal(writeAcks(rf, 1).acks, [ackOf(2, top, 38)]);
 });
 
+test('a message longer than maxFragmentsPerMessage can never complete: the flow is refused (exception, reason message-limit) after what came before it is delivered', () => {
+  const { rf, take } = recorder({ reassembly: { maxFlows: 4, poolBytes: 64 * 1200, flowBufferBytes: 32 * 1200, maxFragmentsPerMessage: 4, windowSequences: 256 } });
+  send(
+    rf,
+    0,
+    first(2, 1, 'whole'),
+    nud({ fra: FragmentControl.Begin, data: 'b' }),
+    nud({ fra: FragmentControl.Middle, data: 'm' }),
+    nud({ fra: FragmentControl.Middle, data: 'm' }),
+    nud({ fra: FragmentControl.Middle, data: 'm' }),
+  );
+  assert.equal(take(), [
+    { kind: 'flow', flowId: 2, metadata: '54430400', association: undefined, order: 'sequence' },
+    { kind: 'message', flowId: 2, text: 'whole', first: 1, last: 1 },
+  ]);
+  assert.equal(rf.flow(2)?.state, 'open', 'four fragments of one message still fit');
+  // The fifth fragment of the same message: it can never be reassembled.
+  send(rf, 10, ud(2, 6, { fra: FragmentControl.Middle, data: 'm' }));
+  assert.is(rf.stats.refusedMessageLimit, 1);
+  assert.equal(take(), [{ kind: 'rejected', flowId: 2, code: 0, reason: 'message-limit' }]);
+  assert.equal(rf.flow(2)?.state, 'rejected');
+  assert.ok(rf.ackDue(10));
+  assert.equal(writeAcks(rf, 10).exceptions, [{ type: ChunkType.FlowExceptionReport, flowId: 2, exceptionCode: 0 }]);
+});
+
 test.run();

@@ -44,6 +44,8 @@ export type RejectReason =
   | 'association'
   /** The per-session flow cap, or no free reassembler slot. */
   | 'flow-limit'
+  /** A message longer than the reassembler's maxFragmentsPerMessage: it could never complete. */
+  | 'message-limit'
   /** The owner called `reject`. */
   | 'owner';
 

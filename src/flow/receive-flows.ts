@@ -203,6 +203,8 @@ export class ReceiveFlows {
   private readonly batchFlows: ReceiveFlow[] = [];
   private readonly touched: ReceiveFlow[] = [];
   private readonly deferredRejects: ReceiveFlow[] = [];
+  /** Flows refused in this batch for a message over maxFragmentsPerMessage (applied after its deliveries). */
+  private readonly messageLimitRejects = new Set<ReceiveFlow>();
   private epoch = 0;
   /** Abandonment reports already given in the current batch. */
   private abandonDone = new Uint8Array(64);
@@ -611,6 +613,12 @@ export class ReceiveFlows {
           break;
         case Verdict.RefusedMessageLimit:
           this.stats.refusedMessageLimit++;
+          // A message of more than maxFragmentsPerMessage fragments can never be delivered. Its
+          // buffered part would hold the flow's buffer (the window drops to 0, so not even the
+          // sender's abandonment could reach us) and its sender would retransmit the rest
+          // forever: a silent stall. Refuse the flow instead (C.4), after this batch's deliveries,
+          // so the sender stops and reports the exception.
+          this.messageLimitRejects.add(flow);
           break;
         default:
           this.stats.invalid++;
@@ -655,7 +663,14 @@ export class ReceiveFlows {
       h.onMessage?.(flow, r.message(i), r.deliveryFirst[i]!, r.deliveryLast[i]!);
     }
     for (let j = aDone; j < na; j++) if (!this.abandonDone[j]) this.reportAbandoned(j);
-    // 4. Rejections asked for by callbacks, then completions (C.4).
+    // 4. Rejections asked for by callbacks or for oversized messages, then completions (C.4).
+    for (const flow of this.messageLimitRejects) {
+      if (flow.rejecting || flow.state !== 'open') continue;
+      flow.rejecting = true;
+      flow.rejectReason = 'message-limit';
+      this.deferredRejects.push(flow);
+    }
+    this.messageLimitRejects.clear();
     this.applyDeferredRejects(now);
     for (const flow of this.touched) {
       if (flow.state !== 'open' || flow.slot < 0) continue;
