@@ -17,7 +17,8 @@ export const ERROR_CODES = {
   ERR_AMF_MALFORMED: 'AMF bytes that break the format',
   ERR_AMF_UNKNOWN_MARKER: 'an AMF type marker this decoder does not know',
   ERR_AMF_UNSUPPORTED: 'a known AMF type this library does not decode',
-  ERR_AMF_BAD_REFERENCE: 'an AMF reference to nothing (or, by default, to a value still being decoded: a cycle)',
+  ERR_AMF_BAD_REFERENCE: 'an AMF reference to nothing (an index past its table)',
+  ERR_AMF_CYCLE: 'an AMF reference to an object still being decoded (a cycle); refused unless allowCycles',
   ERR_AMF_EXTERNALIZABLE: 'an AMF3 externalizable object: its body format is private to its class',
   ERR_AMF_LIMIT: 'an AMF decode limit was reached (values, depth, bytes)',
   ERR_AMF_UNENCODABLE: 'a JavaScript value with no AMF form',
@@ -65,7 +66,8 @@ export const ERROR_CODES = {
   ERR_WINDOW_NEIGHBOR_LIMIT: 'every fragment window neighbor slot is open',
   ERR_WINDOW_BATCH_LIMIT: 'a fragment window batch over its capacity',
   // flow/ (RFC 7016 section 3.6)
-  ERR_FLOW_ARGUMENT: 'a bad flow argument (metadata too long, negative lifetime, message over the limit)',
+  ERR_FLOW_ARGUMENT: 'a bad flow argument (metadata too long, negative lifetime)',
+  ERR_FLOW_MESSAGE_TOO_LARGE: 'a message longer than a receiver reassembles (1024 fragments; NetStream: 1 MiB)',
   ERR_FLOW_BUFFER_FULL: "a flow's send buffer is full: wait for 'writable'",
   ERR_FLOW_CLOSED: 'a write to a closed flow',
   ERR_FLOW_PRIORITY: 'a priority out of range',
@@ -96,6 +98,7 @@ export const ERROR_CODES = {
   ERR_NETSTREAM_CLOSED: 'the NetStream is closed',
   // server/
   ERR_SERVER_CLIENT_STATE: 'a server client method called in the wrong state',
+  ERR_DECODE_BUDGET: "an AMF message refused undecoded: the session's decoding budget (values per second) is spent",
   ERR_STREAM_ALREADY_PUBLISHED: 'the stream already has a publisher',
   ERR_FLV_FILE_OPEN: 'an FLV file to publish could not be opened',
   ERR_FLV_PUBLISH_OPTIONS: 'bad FLV file publishing options',
