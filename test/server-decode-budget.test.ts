@@ -120,6 +120,7 @@ test('over UDP: a client flooding maximum-size AMF calls is refused (counted) an
     await until(() => client?.state === 'closed', 5000, 'the server to close the client');
     const budget = client!.decodeBudget;
     assert.ok(budget.refused >= 32, `refused ${budget.refused}`);
+    assert.is(client!.malformedMessages, 0, 'refusals are not counted as malformed');
     const seconds = (Date.now() - t0) / 1000;
     assert.ok(answered >= 4, `answered ${answered} calls`);
     const rest = budget.charged - answered * valuesOf(65_000);

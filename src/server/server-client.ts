@@ -18,7 +18,7 @@ import type { LiveStream } from '../stream/live-stream.js';
 import type { RelayCounters } from '../stream/relay-counters.js';
 import { ServerNetStream } from './server-net-stream.js';
 import type { ServerLogger } from './server-logger.js';
-import { DecodeBudget } from './decode-budget.js';
+import { DecodeBudget, DecodeBudgetError } from './decode-budget.js';
 
 /** What the application's onConnect hook answers: accept, or reject with an optional description. */
 export type ConnectDecision = boolean | { accept: boolean; description?: string; code?: string };
@@ -78,7 +78,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
   commandObject: AmfObject = {};
   connectArgs: AmfValue[] = [];
   objectEncoding: ObjectEncoding = 0;
-  /** Commands on the NetConnection flow that did not decode (dropped). */
+  /** Messages that did not decode (dropped); those refused by the decoding budget are in decodeBudget.refused. */
   malformedMessages = 0;
   /** The application instance joined once connected. */
   appInstance: AppInstance | undefined;
@@ -148,7 +148,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
       command = m.command;
     } catch (e) {
       if (e instanceof RtmfpError) {
-        this.malformedMessages++;
+        if (!(e instanceof DecodeBudgetError)) this.malformedMessages++; // else counted by the budget
         return;
       }
       throw e;
@@ -301,7 +301,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
       m = this.decodeBudget.decode(this.decoder, message);
     } catch (e) {
       if (e instanceof RtmfpError) {
-        this.malformedMessages++;
+        if (!(e instanceof DecodeBudgetError)) this.malformedMessages++; // else counted by the budget
         return;
       }
       throw e;
