@@ -10,11 +10,18 @@ export interface FlvScriptData {
 }
 
 /**
+ * Values a script data tag may hold by default: 2^20, above the network default (2^16), because
+ * FLV files are local input and an onMetaData keyframe index (two values per keyframe) of a
+ * long recording can exceed 2^16.
+ */
+export const FLV_SCRIPT_DATA_MAX_VALUES = 1 << 20;
+
+/**
  * Decodes a script data tag body. Throws AmfError (AMF limits from `options`) or FlvError
  * when the first value is not a string.
  */
 export function decodeFlvScriptData(data: Uint8Array, options: Amf0DecoderOptions = {}): FlvScriptData {
-  const all = new Amf0Decoder(options).decodeAll(data);
+  const all = new Amf0Decoder({ maxValues: FLV_SCRIPT_DATA_MAX_VALUES, ...options }).decodeAll(data);
   const name = all[0];
   if (typeof name !== 'string') {
     throw new FlvError(FlvErrorCode.Malformed, 'FLV script data does not start with an AMF0 string name', 0);
