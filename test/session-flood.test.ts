@@ -98,9 +98,9 @@ function tapSends(e: Endpoint): { datagram: Uint8Array; to: UdpPeer }[] {
   const log: { datagram: Uint8Array; to: UdpPeer }[] = [];
   const t = e.transport;
   const send = t.send.bind(t);
-  t.send = (datagram: Uint8Array, to: SocketAddress): void => {
-    log.push({ datagram: datagram.slice(), to: { address: formatIp(to), port: to.port } });
-    send(datagram, to);
+  t.send = (datagram: Uint8Array, to: SocketAddress | UdpPeer): void => {
+    log.push({ datagram: datagram.slice(), to: { address: 'ip' in to ? formatIp(to) : to.address, port: to.port } });
+    send(datagram, to as SocketAddress);
   };
   return log;
 }
