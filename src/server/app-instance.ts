@@ -8,6 +8,7 @@ import { FlvRecorder, type FlvRecorderOptions } from './flv-recorder.js';
 import { StreamRepublisher, type RepublishTarget, type StreamRepublisherOptions } from './republisher.js';
 import type { RelayCounters } from '../stream/relay-counters.js';
 import type { InstanceMember, MemberInstance } from './instance-member.js';
+import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
 
 /** Instance name used when the URI names only the application (FMS's convention). */
 export const DEFAULT_INSTANCE_NAME = '_definst_';
@@ -18,6 +19,8 @@ export interface AppInstanceOptions {
   /** Stay loaded when idle (a server application holding state, a scheduled publish). */
   keepLoaded?: boolean;
   idleUnloadMs?: number;
+  /** Time source of the idle timer (the server's). Default: a SystemClock (timers do not hold the process). */
+  clock?: Clock;
 }
 
 export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberInstance {
@@ -29,7 +32,8 @@ export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberI
   loaded = true;
   private readonly idleUnloadMs: number;
   private readonly counters: RelayCounters;
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private idleTimer: TimerHandle | undefined;
 
   constructor(app: string, name: string, counters: RelayCounters, options: AppInstanceOptions = {}) {
     super();
@@ -38,6 +42,7 @@ export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberI
     this.counters = counters;
     this.keepLoaded = options.keepLoaded ?? false;
     this.idleUnloadMs = options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS;
+    this.clock = options.clock ?? new SystemClock();
     this.checkIdle();
   }
 
@@ -75,7 +80,7 @@ export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberI
    * server-side NetConnection; see StreamRepublisher. Keeps the instance loaded while it runs.
    */
   republish(name: string, target: RepublishTarget, options: Omit<StreamRepublisherOptions, 'instance'> = {}): Promise<StreamRepublisher> {
-    return StreamRepublisher.start(this.stream(name), target, { ...options, instance: this });
+    return StreamRepublisher.start(this.stream(name), target, { clock: this.clock, ...options, instance: this });
   }
 
   /** Forgets a stream nobody publishes or plays any more. */
@@ -98,7 +103,8 @@ export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberI
   unload(): void {
     if (!this.loaded) return;
     this.loaded = false;
-    clearTimeout(this.idleTimer);
+    this.idleTimer?.cancel();
+    this.idleTimer = undefined;
     for (const s of this.streams.values()) s.publisher?.stopPublishing('instance unloaded');
     this.streams.clear();
     this.emit('unload');
@@ -113,13 +119,13 @@ export class AppInstance extends EventEmitter<{ unload: [] }> implements MemberI
 
   /** (Re)arms the idle timer when nothing is left in the instance. */
   checkIdle(): void {
-    clearTimeout(this.idleTimer);
+    this.idleTimer?.cancel();
     this.idleTimer = undefined;
     if (!this.loaded || !this.isIdle()) return;
-    this.idleTimer = setTimeout(() => {
+    this.idleTimer = this.clock.setTimer(this.clock.now() + this.idleUnloadMs, () => {
+      this.idleTimer = undefined;
       // Streams may have gained a publisher or player since (a file, a republisher): ask again.
       if (this.isIdle()) this.unload();
-    }, this.idleUnloadMs);
-    this.idleTimer.unref();
+    });
   }
 }

@@ -5,7 +5,8 @@
 import { RtmfpError } from '../errors.js';
 import { FlvTagType, type FlvTag } from '../media/flv-format.js';
 import { FlvReader, type FlvReaderOptions, type FlvTruncation } from '../media/flv-reader.js';
-import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import { KeepAliveClock } from '../time/keep-alive-clock.js';
 import { FlashMessageType } from '../wire/flash/message.js';
 import type { InstanceMember, MemberInstance } from './instance-member.js';
 import { relayedMessageOf, type LiveStream, type StreamPublisher } from '../stream/live-stream.js';
@@ -71,23 +72,10 @@ function isOnMetaData(data: Uint8Array): boolean {
 }
 
 /**
- * Default pacing clock. Unlike SystemClock its timers keep the process alive: a file being
+ * Default pacing clock: unlike SystemClock its timers keep the process alive, since a file being
  * published is work in progress. Like SystemClock it never fires before the due time.
  */
-const pacingClock: Clock = {
-  now: () => performance.now(),
-  defer: (fn) => queueMicrotask(fn),
-  immediate: (fn) => void setImmediate(fn),
-  random: (n) => new SystemClock().random(n),
-  setTimer(atMs: number, fn: () => void): TimerHandle {
-    let t: ReturnType<typeof setTimeout>;
-    const arm = (): void => {
-      t = setTimeout(() => (performance.now() < atMs ? arm() : fn()), Math.max(0, Math.ceil(atMs - performance.now())));
-    };
-    arm();
-    return { cancel: () => clearTimeout(t) };
-  },
-};
+const pacingClock: Clock = new KeepAliveClock();
 
 type TagIterator = AsyncIterator<FlvTag, void, undefined>;
 

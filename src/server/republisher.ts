@@ -21,6 +21,7 @@ import { FlashMessageDecoder, FlashMessageType } from '../wire/flash/message.js'
 import type { InstanceMember, MemberInstance } from './instance-member.js';
 import type { LiveStream, RelayedMessage, StreamSubscriber } from '../stream/live-stream.js';
 import { SILENT_LOGGER, type ServerLogger } from './server-logger.js';
+import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
 
 export const RepublisherErrorCode = {
   /** The remote server refused the connection (Rejected / InvalidApp). */
@@ -71,6 +72,11 @@ export interface StreamRepublisherOptions {
   mediaLifetimeMs?: number;
   /** Join this instance while running (keeps it loaded) and stop when it unloads. */
   instance?: MemberInstance;
+  /**
+   * Timers and deferrals (publish timeout, reconnect delay), also given to the remote
+   * NetConnection's own endpoint. Default: a SystemClock (AppInstance passes the server's).
+   */
+  clock?: Clock;
 }
 
 export interface StreamRepublisherCounters {
@@ -135,8 +141,9 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
   /** Consecutive failed attempts (connection or publish); reset by Publish.Start. */
   private failures = 0;
   private everConnected = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private publishTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  private retryTimer: TimerHandle | undefined;
+  private publishTimer: TimerHandle | undefined;
   /** After a refused video frame (or at the start), video resumes at a keyframe. */
   private needKeyframe = true;
   /** A refused decoder configuration is sent again before the next keyframe. */
@@ -154,6 +161,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.options = options;
     this.logger = options.logger ?? SILENT_LOGGER;
     this.instance = options.instance;
+    this.clock = options.clock ?? new SystemClock();
   }
 
   /**
@@ -319,7 +327,9 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
   }
 
   private connect(): void {
-    const nc = new NetConnection(this.options.netConnection ?? {});
+    const o = this.options.netConnection ?? {};
+    // The remote connection runs on our clock unless it brings its own endpoint or clock.
+    const nc = new NetConnection(o.endpoint || o.endpointOptions?.clock ? o : { ...o, endpointOptions: { ...o.endpointOptions, clock: this.clock } });
     this.nc = nc;
     this.connected = false;
     nc.on('netStatus', (info) => this.onConnectionStatus(nc, info));
@@ -358,13 +368,13 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     ns.on('netStatus', (info) => this.onStreamStatus(ns, info));
     ns.publish(this.remoteName);
     const timeoutMs = this.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-    clearTimeout(this.publishTimer);
-    this.publishTimer = setTimeout(() => {
+    this.publishTimer?.cancel();
+    this.publishTimer = this.clock.setTimer(this.clock.now() + timeoutMs, () => {
+      this.publishTimer = undefined;
       if (this.ns !== ns || this.publishing || this.closed) return;
       this.dropStream();
       this.retryOrStop(new RepublisherError(RepublisherErrorCode.Failed, `${this.uri} did not answer publish ${JSON.stringify(this.remoteName)} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    this.publishTimer.unref();
+    });
   }
 
   private onStreamStatus(ns: NetStream, info: NetStatusInfo): void {
@@ -372,7 +382,8 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.report(info);
     switch (info.code) {
       case NetStreamCode.PublishStart:
-        clearTimeout(this.publishTimer);
+        this.publishTimer?.cancel();
+        this.publishTimer = undefined;
         this.publishing = true;
         this.failures = 0;
         this.logger.info({ stream: this.stream.name, uri: this.uri, remote: this.remoteName }, 'republishing');
@@ -395,7 +406,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
         const nc = this.nc;
         this.ns = undefined;
         this.publishing = false;
-        queueMicrotask(() => {
+        this.clock.defer(() => {
           if (!this.closed && this.nc === nc && this.connected && !this.ns) {
             this.retryOrStop(new RepublisherError(RepublisherErrorCode.Failed, `remote stream: ${info.description ?? info.code}`, info));
           }
@@ -409,7 +420,8 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
 
   /** Closes the remote stream (the remote players see Play.UnpublishNotify). */
   private dropStream(): void {
-    clearTimeout(this.publishTimer);
+    this.publishTimer?.cancel();
+    this.publishTimer = undefined;
     const ns = this.ns;
     this.ns = undefined;
     this.publishing = false;
@@ -429,7 +441,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.connected = false;
     this.ns = undefined; // its NetConnection fails it
     this.publishing = false;
-    if (nc) void closeOutsideCallbacks(nc);
+    if (nc) void closeOutsideCallbacks(nc, this.clock);
     this.logger.warn({ stream: this.stream.name, uri: this.uri, code: info.code }, 'republish connection failed');
     this.retryOrStop(new RepublisherError(code, message, info));
   }
@@ -451,12 +463,11 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
       return false;
     }
     const delay = Math.min(base * 2 ** (this.failures - 1), this.options.maxReconnectDelayMs ?? DEFAULT_MAX_RECONNECT_DELAY_MS);
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer?.cancel();
+    this.retryTimer = this.clock.setTimer(this.clock.now() + delay, () => {
       this.retryTimer = undefined;
       this.reconcile();
-    }, delay);
-    this.retryTimer.unref();
+    });
     this.settled();
     return true;
   }
@@ -480,7 +491,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
     this.closing ??= (async () => {
       this.closed = true;
       this.error = error;
-      clearTimeout(this.retryTimer);
+      this.retryTimer?.cancel();
       this.retryTimer = undefined;
       this.stream.unsubscribe(this);
       if (this.instance) {
@@ -492,7 +503,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
       this.dropStream();
       this.nc = undefined;
       this.connected = false;
-      if (nc) await closeOutsideCallbacks(nc);
+      if (nc) await closeOutsideCallbacks(nc, this.clock);
       this.logger.info({ stream: this.stream.name, uri: this.uri, ...this.counters }, 'republish stopped');
       if (error) this.emitError(error);
       this.settled();
@@ -506,7 +517,7 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
  * Closes a NetConnection on a later turn: statuses arrive from inside its session's receive
  * callbacks, and closing the session there re-enters its flow machinery.
  */
-async function closeOutsideCallbacks(nc: NetConnection): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
+async function closeOutsideCallbacks(nc: NetConnection, clock: Clock): Promise<void> {
+  await new Promise<void>((resolve) => clock.immediate(resolve));
   await nc.close();
 }

@@ -3,3 +3,4 @@ export * from './clock.js';
 export * from './event-heap.js';
 export * from './seeded-random.js';
 export * from './run-until.js';
+export { KeepAliveClock } from './keep-alive-clock.js';
