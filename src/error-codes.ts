@@ -98,6 +98,8 @@ export const ERROR_CODES = {
   ERR_NETSTREAM_CLOSED: 'the NetStream is closed',
   // server/
   ERR_SERVER_CLIENT_STATE: 'a server client method called in the wrong state',
+  ERR_SERVER_OPTIONS: 'bad RtmfpServer options (maxSessions, maxSessionsPerAddress not positive integers)',
+  ERR_ACCESS_CONFIG: 'bad access rules (token, applications and their publish / record rules)',
   ERR_DECODE_BUDGET: "an AMF message refused undecoded: the session's decoding budget (values per second) is spent",
   ERR_STREAM_ALREADY_PUBLISHED: 'the stream already has a publisher',
   ERR_FLV_FILE_OPEN: 'an FLV file to publish could not be opened',
@@ -111,6 +113,7 @@ export const ERROR_CODES = {
   ERR_REPUBLISH_BAD_NAME: 'the other server refused the stream name',
   // cli/
   ERR_CLI_USAGE: 'bad command-line flags',
+  ERR_CLI_CONFIG: 'an unusable --config file or --record-dir directory (the CLI exits 2)',
 } as const;
 
 /** The union of every error code. */

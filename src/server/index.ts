@@ -1,11 +1,23 @@
 // The RTMFP server: applications and instances, NetConnection connect / call, NetStream publish /
 // play with the live relay (RFC 7425 section 5).
-export { RtmfpServer, type RtmfpServerOptions, type RtmfpServerEvents, type RtmfpServerStats } from './rtmfp-server.js';
+export {
+  RtmfpServer,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_SESSIONS_PER_ADDRESS,
+  type RtmfpServerOptions,
+  type RtmfpServerEvents,
+  type RtmfpServerStats,
+} from './rtmfp-server.js';
+export { AccessConfigError, validateAccessRules, MAX_TOKEN_LENGTH, type ServerAccessRules, type ApplicationRules } from './access.js';
+export { DEFAULT_REFUSAL_LOG_INTERVAL_MS, type ServerRefusalCounters, type ServerRefusalKind } from './refusal-log.js';
 export {
   ServerClient,
   parseHostPort,
   MAX_PEER_INFO_ADDRESSES,
   MAX_STREAMS_PER_CLIENT,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  REFUSED_SESSION_WAIT_MS,
+  type SessionRefusal,
   type ServerApplication,
   type ServerClientContext,
   type ConnectDecision,

@@ -19,6 +19,9 @@ import type { RelayCounters } from '../stream/relay-counters.js';
 import { ServerNetStream } from './server-net-stream.js';
 import type { ServerLogger } from './server-logger.js';
 import { DecodeBudget, DecodeBudgetError } from './decode-budget.js';
+import type { Clock, TimerHandle } from '../time/clock.js';
+import type { RefusalLog, ServerRefusalKind } from './refusal-log.js';
+import { readCommandHead } from './command-head.js';
 
 /** What the application's onConnect hook answers: accept, or reject with an optional description. */
 export type ConnectDecision = boolean | { accept: boolean; description?: string; code?: string };
@@ -48,6 +51,24 @@ export interface ServerClientContext {
   instanceFor(app: string, instance: string): AppInstance;
   /** Records a stream published with type record/append. */
   startRecording?(instance: AppInstance, stream: LiveStream, name: string, append: boolean): Promise<{ code: string; description: string }>;
+  readonly clock: Clock;
+  /** Counts and logs refusals (rate-limited). */
+  readonly refusals: RefusalLog;
+  /** How long a session may stay without a decided `connect` before it is closed. */
+  readonly connectTimeoutMs: number;
+  /** The server's access check before the application's onConnect: a rejection, or undefined to go on. */
+  admit?(client: ServerClient, args: readonly AmfValue[]): { code?: string; description: string } | undefined;
+  /** The server's publish rule before the application's onPublish. */
+  mayPublish?(client: ServerClient, name: string, type: string): boolean;
+}
+
+/**
+ * Why the server refuses a session before hearing from it (full, or its address holds too many):
+ * its `connect` is answered Connect.Rejected with `description`.
+ */
+export interface SessionRefusal {
+  kind: Extract<ServerRefusalKind, 'serverFull' | 'perAddress'>;
+  description: string;
 }
 
 /** Most NetStreams one client may have open at once. */
@@ -59,6 +80,10 @@ export type ServerClientState = 'connecting' | 'connected' | 'rejected' | 'close
 export const MAX_PEER_INFO_ADDRESSES = 16;
 /** How long a rejecting server waits for the `_error` to be acknowledged before closing. */
 const REJECT_LINGER_MS = 2000;
+/** Default bound on a session's time without a decided `connect`. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** How long a session the server refuses (full, too many from its address) waits for its `connect`. */
+export const REFUSED_SESSION_WAIT_MS = 2000;
 
 /**
  * One client of an RtmfpServer: its session, the NetConnection flow (TC stream 0) it opened,
@@ -93,14 +118,23 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
   private returnFlow: OutgoingFlow | undefined;
   private connectSeen = false;
   private readonly context: ServerClientContext;
-  /** Receive flows of NetStreams: flow ID -> stream ID (-1: not a stream flow of ours). */
+  /**
+   * Open receive flows of this client's NetStreams: flow ID -> stream ID. Entries go when the
+   * flow completes or its stream closes, so this holds at most the open flows, not every flow
+   * the session ever opened. Flows for no stream of ours are rejected, not remembered.
+   */
   private readonly streamFlows = new Map<number, number>();
+  /** Closes a session whose `connect` is not decided in time; cancelled once it is. */
+  private connectDeadline: TimerHandle | undefined;
+  /** Set when the server refuses this session whatever it sends. */
+  readonly refusal: SessionRefusal | undefined;
 
-  constructor(session: Session, serverPeerId: Uint8Array, application: ServerApplication, context: ServerClientContext) {
+  constructor(session: Session, serverPeerId: Uint8Array, application: ServerApplication, context: ServerClientContext, refusal?: SessionRefusal) {
     super();
     this.session = session;
     this.application = application;
     this.context = context;
+    this.refusal = refusal;
     this.nearID = toHex(serverPeerId);
     this.farID = toHex(session.farPeerId);
     this.decodeBudget = new DecodeBudget(() => session.clock.now(), {
@@ -110,7 +144,16 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
       },
     });
     session.on('message', (flow, message) => this.onMessage(flow, message));
+    session.on('flowComplete', (flow) => this.streamFlows.delete(flow.flowId));
     session.on('close', () => this.onClose());
+    // A refused session only waits for its `connect` to answer it: a short bound.
+    const waitMs = refusal ? Math.min(context.connectTimeoutMs, REFUSED_SESSION_WAIT_MS) : context.connectTimeoutMs;
+    this.connectDeadline = context.clock.setTimer(context.clock.now() + waitMs, () => this.onConnectDeadline(waitMs));
+  }
+
+  /** Open NetStream flows tracked (bounded by the flows the session holds open). */
+  get trackedStreamFlows(): number {
+    return this.streamFlows.size;
   }
 
   get farAddress(): SocketAddress {
@@ -149,6 +192,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     } catch (e) {
       if (e instanceof RtmfpError) {
         if (!(e instanceof DecodeBudgetError)) this.malformedMessages++; // else counted by the budget
+        if (this.state === 'connecting' && !this.connectSeen) this.onMalformedConnect(message, e);
         return;
       }
       throw e;
@@ -169,8 +213,10 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     if (c.name === 'createStream') return this.onCreateStream(c);
     if (c.name === 'deleteStream') {
       const id = c.args[0];
-      if (typeof id === 'number') this.streams.get(id)?.close();
-      if (typeof id === 'number') this.streams.delete(id);
+      if (typeof id !== 'number') return;
+      this.streams.get(id)?.close();
+      this.streams.delete(id);
+      for (const [flowId, streamId] of this.streamFlows) if (streamId === id) this.streamFlows.delete(flowId);
       return;
     }
     const method = this.application.methods?.[c.name];
@@ -201,9 +247,16 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     this.instance = slash < 0 ? '' : app.slice(slash + 1);
     this.objectEncoding = co.objectEncoding === 3 ? 3 : 0;
 
+    // Counted when the session opened (RtmfpServer); here it only gets its answer.
+    if (this.refusal) {
+      return this.rejectConnect(c.transactionId, NetConnectionCode.ConnectRejected, this.refusal.description);
+    }
     let decision: ConnectDecision;
+    const denied = this.context.hasApplication(this.app) ? this.context.admit?.(this, c.args) : undefined;
     if (!this.context.hasApplication(this.app)) {
       decision = { accept: false, code: NetConnectionCode.ConnectInvalidApp, description: `No application "${this.app}".` };
+    } else if (denied) {
+      decision = { accept: false, ...denied };
     } else try {
       decision = this.application.onConnect ? await this.application.onConnect(this, c.args) : true;
     } catch (e) {
@@ -212,6 +265,7 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     if (this.state !== 'connecting') return;
     const accept = typeof decision === 'boolean' ? decision : decision.accept;
     if (accept) {
+      this.cancelConnectDeadline();
       this.state = 'connected';
       this.appInstance = this.context.instanceFor(this.app, this.instance || DEFAULT_INSTANCE_NAME);
       this.appInstance.join(this);
@@ -220,20 +274,53 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
       this.write({ name: '_result', transactionId: c.transactionId, commandObject: null, args: [info] }, 0);
       return;
     }
-    this.state = 'rejected';
     const description = (typeof decision === 'object' ? decision.description : undefined) ?? 'Connection rejected.';
     const code = (typeof decision === 'object' ? decision.code : undefined) ?? NetConnectionCode.ConnectRejected;
-    const handle = this.write({ name: '_error', transactionId: c.transactionId, commandObject: null, args: [makeStatusInfo(StatusLevel.Error, code, description)] }, 0);
-    // Close once the `_error` is acknowledged (or after a bound), so the client reads it first.
+    this.context.refusals.note('rejectedConnect', { address: formatSocketAddress(this.farAddress), app: this.app, code, description });
+    this.rejectConnect(c.transactionId, code, description);
+  }
+
+  /** Answers `connect` with `_error` and closes once that is acknowledged (or after a bound), so the client reads it first. */
+  private rejectConnect(transactionId: number, code: string, description: string): void {
+    this.cancelConnectDeadline();
+    this.connectSeen = true;
+    this.state = 'rejected';
+    const handle = this.write({ name: '_error', transactionId, commandObject: null, args: [makeStatusInfo(StatusLevel.Error, code, description)] }, 0);
     const flow = this.returnFlow!;
-    const timer = setTimeout(() => this.session.close(), REJECT_LINGER_MS);
+    const timer = this.context.clock.setTimer(this.context.clock.now() + REJECT_LINGER_MS, () => this.session.close());
     flow.on('delivered', (m) => {
       if (m === handle) {
-        clearTimeout(timer);
+        timer.cancel();
         this.session.close();
       }
     });
-    this.session.once('close', () => clearTimeout(timer));
+    this.session.once('close', () => timer.cancel());
+  }
+
+  /**
+   * The first command did not decode (too large, nested too deep, a declared length past the
+   * end): answer it as a refused `connect` with the decoder's reason rather than leave the
+   * client waiting. The transaction ID is read from the message head when it can be (Flash
+   * Player numbers connect 1).
+   */
+  private onMalformedConnect(message: Uint8Array, error: RtmfpError): void {
+    const head = readCommandHead(message);
+    if (head.name !== undefined && head.name !== 'connect') return; // some other command before connect: ignored as before
+    const description = `connect refused: ${error.message} (${error.code})`;
+    this.context.refusals.note('malformedConnect', { address: formatSocketAddress(this.farAddress), bytes: message.length, code: error.code });
+    this.rejectConnect(head.transactionId ?? 1, NetConnectionCode.ConnectRejected, description);
+  }
+
+  private onConnectDeadline(waitMs: number): void {
+    this.connectDeadline = undefined;
+    if (this.state !== 'connecting') return;
+    if (!this.refusal) this.context.refusals.note('connectTimeout', { address: formatSocketAddress(this.farAddress), waitMs, connectSeen: this.connectSeen });
+    this.session.close();
+  }
+
+  private cancelConnectDeadline(): void {
+    this.connectDeadline?.cancel();
+    this.connectDeadline = undefined;
   }
 
   /** `setPeerInfo [null] "ip:port"...` (wire-reference E.4): no reply; the addresses feed introductions. */
@@ -272,7 +359,10 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
         counters: ctx.counters,
         mediaLifetimeMs: ctx.mediaLifetimeMs,
         instance,
-        mayPublish: async (name, type) => (this.application.onPublish ? await this.application.onPublish(this, name, type) : true),
+        mayPublish: async (name, type) => {
+          if (ctx.mayPublish && !ctx.mayPublish(this, name, type)) return false;
+          return this.application.onPublish ? await this.application.onPublish(this, name, type) : true;
+        },
         mayPlay: async (name) => (this.application.onPlay ? await this.application.onPlay(this, name) : true),
         ...(ctx.startRecording ? { startRecording: (s, name, append) => ctx.startRecording!(instance, s, name, append) } : {}),
         writeControl: (m) => {
@@ -290,12 +380,22 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
     let id = this.streamFlows.get(flow.flowId);
     if (id === undefined) {
       id = flow.associatedFlowId === this.returnFlow?.flowId ? tcStreamId(flow.metadata) : -1;
+      // Flows for no open stream are refused, as rtmfp-cpp does (E.1); a rejected flow delivers
+      // nothing more (one already in this packet is refused again, harmlessly), so it is not kept.
+      if (id <= 0 || !this.streams.has(id)) {
+        this.session.rejectFlow(flow.flowId);
+        return;
+      }
       this.streamFlows.set(flow.flowId, id);
-      // Flows for no open stream are refused, as rtmfp-cpp does (E.1).
-      if (id <= 0 || !this.streams.has(id)) this.session.rejectFlow(flow.flowId);
     }
-    const stream = id > 0 ? this.streams.get(id) : undefined;
-    if (!stream || this.state !== 'connected') return;
+    const stream = this.streams.get(id);
+    if (!stream) {
+      // Its stream was deleted: the flow is refused like any flow for no stream.
+      this.streamFlows.delete(flow.flowId);
+      this.session.rejectFlow(flow.flowId);
+      return;
+    }
+    if (this.state !== 'connected') return;
     let m: FlashMessage;
     try {
       m = this.decodeBudget.decode(this.decoder, message);
@@ -312,6 +412,8 @@ export class ServerClient extends EventEmitter<{ close: [] }> implements Instanc
   private onClose(): void {
     const was = this.state;
     this.state = 'closed';
+    this.cancelConnectDeadline();
+    this.streamFlows.clear();
     for (const s of this.streams.values()) s.close();
     this.streams.clear();
     if (this.appInstance) {

@@ -32,10 +32,10 @@ import {
 } from '../crypto/envelope.js';
 import { decodePacket, PacketBuilder } from '../wire/packet.js';
 import { ByteWriter } from '../wire/writer.js';
-import { PacketMode, chunkAllowedInMode } from '../wire/chunk-type.js';
+import { ChunkType, PacketMode, chunkAllowedInMode } from '../wire/chunk-type.js';
 import { socketAddressFromEndpoint, type SocketAddress } from '../wire/address.js';
-import { encodeEpd, fingerprintEpd } from '../wire/epd.js';
-import type { ForwardedIHelloChunk } from '../wire/chunks/hello.js';
+import { decodeEpd, encodeEpd, fingerprintEpd } from '../wire/epd.js';
+import type { ForwardedIHelloChunk, IHelloChunk } from '../wire/chunks/hello.js';
 import { peerIdsEqual } from '../crypto/peer-id.js';
 import { RtmfpError } from '../errors.js';
 
@@ -166,6 +166,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   /** Session options with the engine's reassembly backend filled in. */
   private readonly sessionOptions: SessionOptions;
   private readonly maxSessions: number;
+  /** A load balancer answers IHellos with Redirects even when full (they open no session here). */
+  private readonly balancing: boolean;
   private readonly sessions = new Map<number, Session>();
   private readonly timeCritical = new EndpointTimeCritical();
   private readonly pendingConnects = new Map<number, { resolve: (s: Session) => void; reject: (e: Error) => void }>();
@@ -204,6 +206,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.identity = options.identity ?? createFlashIdentity();
     this.clock = options.clock ?? new SystemClock();
     this.maxSessions = options.maxSessions ?? 4096;
+    this.balancing = options.loadBalance !== undefined;
     this.keys = new KeyTable(this.maxSessions * 2);
     for (let s = this.maxSessions * 2 - 1; s >= 0; s--) this.freeSlots.push(s);
     this.engine = isEngineConfig(options.engine) ? options.engine : selectEngine(options.engine);
@@ -416,8 +419,20 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       this.counters.droppedMalformed++;
       return;
     }
+    let chunks = packet.chunks;
+    if (this.full() && !this.balancing) {
+      // Full: an IHello is not answered, so the far end gives up on its handshake instead of
+      // completing it and then finding its session ignored (it would be refused at establishment).
+      // IHellos naming another peer (introductions) open no session here and still go through.
+      const kept = chunks.filter((c) => c.type !== ChunkType.IHello || this.namesAnotherPeer(c));
+      if (kept.length !== chunks.length) {
+        this.counters.refusedSessions++;
+        if (kept.length === 0) return;
+        chunks = kept;
+      }
+    }
     // One hello per datagram, its bytes credited once (Handshake.receiveDatagram).
-    this.perform(this.handshake.receiveDatagram(packet.chunks, { from, datagramLength: d.length, sessionId: opened.sessionId }, now), now);
+    this.perform(this.handshake.receiveDatagram(chunks, { from, datagramLength: d.length, sessionId: opened.sessionId }, now), now);
   }
 
   // ---- handshake actions ----
@@ -456,8 +471,22 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     }
   }
 
+  private full(): boolean {
+    return this.sessions.size >= this.maxSessions || this.freeSlots.length < 2;
+  }
+
+  /** An IHello naming a peer ID other than ours: an introduction request, which opens no session here (B.5). */
+  private namesAnotherPeer(ihello: IHelloChunk): boolean {
+    try {
+      const fp = decodeEpd(ihello.epd).fingerprint;
+      return fp !== undefined && !peerIdsEqual(fp, this.identity.peerId);
+    } catch {
+      return false;
+    }
+  }
+
   private onEstablished(e: EstablishedSession, now: number): void {
-    if (this.sessions.size >= this.maxSessions || this.freeSlots.length < 2) {
+    if (this.full()) {
       this.counters.refusedSessions++;
       const p = e.attemptId !== undefined ? this.pendingConnects.get(e.attemptId) : undefined;
       if (p && e.attemptId !== undefined) {
