@@ -2,6 +2,8 @@
 // every accepted and refused form is unit-testable; cli/main.ts turns CliUsageError into exit code 2.
 import { parseArgs } from 'node:util';
 import { RtmfpError } from '../errors.js';
+import { MAX_TOKEN_LENGTH } from '../server/access.js';
+import { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_ADDRESS } from '../server/rtmfp-server.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type CliLogLevel = (typeof LOG_LEVELS)[number];
@@ -19,6 +21,14 @@ export interface CliServerOptions {
   applications: string[];
   recordDirectory: string | undefined;
   logLevel: CliLogLevel;
+  /** Required as the first connect argument (every application without a token of its own). */
+  token?: string;
+  /** JSON file of applications and their rules (see cli/config.ts). */
+  configPath?: string;
+  /** Most clients served at once (RtmfpServerOptions.maxSessions). */
+  maxSessions?: number;
+  /** Most sessions from one IP address. */
+  maxSessionsPerAddress?: number;
 }
 
 export type CliCommand = { kind: 'run'; options: CliServerOptions } | { kind: 'help' } | { kind: 'version' };
@@ -34,14 +44,25 @@ export const USAGE = `Usage: rtmfp-server [options]
 
 RTMFP server (RFC 7016 transport, RFC 7425 Flash profile). Logs JSON lines (pino) to stdout.
 
+With no flags it binds every interface, serves any application name and lets anyone connect,
+publish and play (an "exposure" line at start-up says so). --token, --app and --config narrow it.
+
 Options:
   --port <n>          UDP port to listen on, 0 = any free port (default ${DEFAULT_PORT})
-  --host <addr>       address to bind (default ${DEFAULT_HOST}; an IPv6 address binds udp6)
+  --host <addr>       address to bind (default ${DEFAULT_HOST}: every interface; an IPv6 address binds udp6)
   --app <name>        accept this application name; repeatable (default: any name)
+  --token <t>         require <t> as the first connect argument: nc.connect(uri, "<t>")
+  --config <file>     JSON rules: {"token": "...", "applications": {"<app>": {"token": "...",
+                      "publish": true, "record": false}}}; listed applications only
   --record-dir <dir>  directory for publish(name, 'record'): <app>/<instance>/<name>.flv
+  --max-sessions <n>  most clients at once; more get Connect.Rejected (default ${DEFAULT_MAX_SESSIONS})
+  --max-sessions-per-address <n>
+                      most sessions from one IP address (default ${DEFAULT_MAX_SESSIONS_PER_ADDRESS})
   --log-level <lvl>   ${LOG_LEVELS.join(' | ')} (default ${DEFAULT_LOG_LEVEL})
   --help              print this help and exit
   --version           print the version and exit
+
+Exit codes: 0 clean stop, 1 cannot listen / close failed, 2 bad flags, config or record directory.
 `;
 
 const FLAGS = {
@@ -49,6 +70,10 @@ const FLAGS = {
   host: { type: 'string' },
   app: { type: 'string', multiple: true },
   'record-dir': { type: 'string' },
+  token: { type: 'string' },
+  config: { type: 'string' },
+  'max-sessions': { type: 'string' },
+  'max-sessions-per-address': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
@@ -74,8 +99,34 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       applications: parseApplications(values.app),
       recordDirectory: parseRecordDirectory(values['record-dir']),
       logLevel: parseLogLevel(values['log-level']),
+      ...optional('token', parseToken(values.token)),
+      ...optional('configPath', parseNonEmpty('--config', values.config)),
+      ...optional('maxSessions', parseCount('--max-sessions', values['max-sessions'])),
+      ...optional('maxSessionsPerAddress', parseCount('--max-sessions-per-address', values['max-sessions-per-address'])),
     },
   };
+}
+
+/** `{ key: v }`, or nothing when v is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
+}
+
+function parseToken(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (v === '' || v.length > MAX_TOKEN_LENGTH) throw new CliUsageError(`--token: expected 1..${MAX_TOKEN_LENGTH} characters`);
+  return v;
+}
+
+function parseNonEmpty(flag: string, v: string | undefined): string | undefined {
+  if (v === '') throw new CliUsageError(`${flag}: empty path`);
+  return v;
+}
+
+function parseCount(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(v) || Number(v) < 1) throw new CliUsageError(`${flag}: expected a positive integer, got '${v}'`);
+  return Number(v);
 }
 
 function parseFlags(argv: readonly string[]) {

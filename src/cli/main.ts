@@ -1,10 +1,12 @@
 // The `rtmfp-server` run loop: parse flags, bind an RtmfpServer, log JSON lines (pino) to stdout,
 // shut down cleanly on SIGINT / SIGTERM. Exit codes: 0 clean, 1 bind / close failure, 2 bad flags,
-// 128 + signal number when a second signal cuts the shutdown short.
+// config or record directory, 128 + signal number when a second signal cuts the shutdown short.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { RtmfpServer } from '../server/rtmfp-server.js';
 import { CliUsageError, parseCliArgs, USAGE, type CliCommand, type CliServerOptions } from './args.js';
+import { CliConfigError, checkRecordDirectory, loadConfig } from './preflight.js';
+import type { ServerAccessRules } from '../server/access.js';
 
 /** How long server.close() may take before the process gives up on it. */
 export const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -42,8 +44,20 @@ export async function main(argv: readonly string[]): Promise<void> {
 }
 
 async function serve(options: CliServerOptions): Promise<void> {
-  const logger = pino({ name: 'rtmfp-server', level: options.logLevel });
-  // pino's default destination writes synchronously, so flush() only guards a future async one.
+  let access: ServerAccessRules | undefined;
+  try {
+    access = options.configPath !== undefined ? await loadConfig(options.configPath) : undefined;
+    if (options.token !== undefined) access = { ...access, token: options.token };
+    if (options.recordDirectory !== undefined) await checkRecordDirectory(options.recordDirectory);
+  } catch (e) {
+    if (!(e instanceof CliConfigError)) throw e;
+    process.stderr.write(`rtmfp-server: ${e.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  // Synchronous writes: with pino's asynchronous default a line could reach stdout after a later
+  // one ("closed" before "shutting down") or be lost at exit.
+  const logger = pino({ name: 'rtmfp-server', level: options.logLevel }, pino.destination({ dest: 1, sync: true }));
   const exit = (code: number): void => {
     logger.flush(() => process.exit(code));
   };
@@ -63,10 +77,16 @@ async function serve(options: CliServerOptions): Promise<void> {
       port: options.port,
       ...(options.applications.length > 0 ? { applications: options.applications } : {}),
       ...(options.recordDirectory !== undefined ? { recordDirectory: options.recordDirectory } : {}),
+      ...(access ? { access } : {}),
+      ...(options.maxSessions !== undefined ? { maxSessions: options.maxSessions } : {}),
+      ...(options.maxSessionsPerAddress !== undefined ? { maxSessionsPerAddress: options.maxSessionsPerAddress } : {}),
       logger: logger.child({ component: 'server' }),
     });
   } catch (err) {
     logger.error({ err, host: options.host, port: options.port }, 'cannot listen');
+    const code = (err as NodeJS.ErrnoException)?.code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : ((err as Error)?.message ?? String(err));
+    process.stderr.write(`rtmfp-server: cannot listen on udp ${options.host}:${options.port}: ${why}${code ? ` (${code})` : ''}\n`);
     exit(1);
     return;
   }
@@ -82,6 +102,8 @@ async function serve(options: CliServerOptions): Promise<void> {
     },
     'listening',
   );
+  const exposure = describeExposure(options, access);
+  logger[exposure.open ? 'warn' : 'info'](exposure, 'exposure');
 
   let stopping = false;
   const onSignal = (signal: ShutdownSignal): void => {
@@ -113,4 +135,36 @@ async function serve(options: CliServerOptions): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+/** What the running server lets whom do: logged at start-up so that openness is a decision. */
+export function describeExposure(
+  options: Pick<CliServerOptions, 'host' | 'applications' | 'recordDirectory'>,
+  access: ServerAccessRules | undefined,
+): { open: boolean; summary: string; everyInterface: boolean; applications: string[] | '*'; token: 'none' | 'required' | 'some applications'; recording: string | false } {
+  const everyInterface = options.host === '0.0.0.0' || options.host === '::';
+  const ruled = access?.applications ? Object.keys(access.applications) : undefined;
+  let apps: string[] | '*' = '*';
+  if (ruled && options.applications.length > 0) apps = ruled.filter((a) => options.applications.includes(a));
+  else if (ruled) apps = ruled;
+  else if (options.applications.length > 0) apps = options.applications;
+  const appRules = Object.values(access?.applications ?? {});
+  const token = access?.token !== undefined ? 'required' : appRules.some((r) => r.token !== undefined) ? 'some applications' : 'none';
+  const publishRestricted = appRules.some((r) => r.publish === false);
+  const recordAllowed = options.recordDirectory !== undefined && (appRules.length === 0 || appRules.some((r) => r.record !== false && r.publish !== false));
+  const parts = [
+    everyInterface ? `binds every interface (${options.host})` : `binds ${options.host} only`,
+    apps === '*' ? 'any application name' : `applications ${apps.join(', ') || '(none)'}`,
+    token === 'none' ? 'anyone may connect, publish and play' : token === 'required' ? 'connecting needs the token' : 'some applications need a token',
+  ];
+  if (publishRestricted) parts.push('publishing restricted by --config');
+  parts.push(recordAllowed ? `clients may record to ${options.recordDirectory}${token === 'none' ? ' (anyone)' : ''}` : 'no recording');
+  return {
+    open: token === 'none',
+    summary: parts.join('; '),
+    everyInterface,
+    applications: apps,
+    token,
+    recording: recordAllowed ? options.recordDirectory! : false,
+  };
 }

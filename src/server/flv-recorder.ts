@@ -5,7 +5,8 @@
 // waits for the next keyframe so the file stays decodable. FLV tag bodies are exactly the
 // audio / video / AMF0 data message payloads (wire-reference E.2, E.7), so nothing is re-encoded.
 import { EventEmitter } from 'node:events';
-import { mkdir, open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
+import { makeDirectory } from './make-directory.js';
 import { dirname, resolve, sep } from 'node:path';
 import { RtmfpError } from '../errors.js';
 import { FlvError } from '../media/errors.js';
@@ -213,7 +214,7 @@ export class FlvRecorder
       throw new FlvRecorderError(FlvRecorderErrorCode.Options, `maxQueueBytes must be a positive number, got ${max}`);
     }
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makeDirectory(dirname(path));
       const append = options.append ? await scanForAppend(path) : undefined;
       if (append) {
         await truncate(path, append.keptBytes);
@@ -422,6 +423,8 @@ export class FlvRecorder
     let first = 0;
     while (done < total) {
       const { bytesWritten } = await this.file.writev(first === 0 && done === 0 ? buffers : buffers.slice(first));
+      // A file that takes nothing (some /proc and /sys files) would be retried forever: give up.
+      if (bytesWritten <= 0) throw new Error(`the file took 0 of ${total - done} bytes`);
       done += bytesWritten;
       this.counters.bytesWritten += bytesWritten;
       // A short write: skip the buffers written whole, keep the rest of a partial one.
