@@ -80,6 +80,20 @@ test('bad port values', () => {
   refused(['--port', '123456'], /'123456'/);
 });
 
+test('--token, --config, --max-sessions, --max-sessions-per-address', () => {
+  const o = run(['--token', 't0k', '--config', 'rules.json', '--max-sessions', '100', '--max-sessions-per-address=4']);
+  assert.is(o.token, 't0k');
+  assert.is(o.configPath, 'rules.json');
+  assert.is(o.maxSessions, 100);
+  assert.is(o.maxSessionsPerAddress, 4);
+  refused(['--token', ''], /--token/);
+  refused(['--token', 'x'.repeat(1025)], /--token/);
+  refused(['--config', ''], /--config: empty path/);
+  refused(['--max-sessions', '0'], /--max-sessions: expected a positive integer, got '0'/);
+  refused(['--max-sessions', 'many'], /'many'/);
+  refused(['--max-sessions-per-address', '1.5'], /'1.5'/);
+});
+
 test('unknown flags, missing values, positionals, boolean with a value', () => {
   refused(['--bogus'], /Unknown option '--bogus'/);
   refused(['-p', '1'], /Unknown option '-p'/);

@@ -6,73 +6,14 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { NetConnection } from '../src/flash/index.js';
 import type { NetStatusInfo } from '../src/flash/index.js';
+import { CliProcess, STEP_MS } from './support/cli-process.js';
 
 const test = suite('rtmfp-server CLI');
 const LOOP = '127.0.0.1';
 // Compiled layout: <repo>/dist/test/cli-server.test.js -> <repo>/dist/src/...
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const FLASH = new URL('../src/flash/index.js', import.meta.url).href;
-const STEP_MS = 10_000;
-
-type LogLine = Record<string, unknown> & { level: number; msg: string };
-
-class CliProcess {
-  readonly child: ChildProcess;
-  readonly lines: LogLine[] = [];
-  readonly stdoutNoise: string[] = [];
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private wake: (() => void) | undefined;
-
-  constructor(args: string[]) {
-    this.child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    createInterface({ input: this.child.stdout! }).on('line', (l) => {
-      try {
-        this.lines.push(JSON.parse(l) as LogLine);
-      } catch {
-        this.stdoutNoise.push(l);
-      }
-      this.wake?.();
-    });
-    this.child.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString('utf8')));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** The first log line with this msg, waiting up to `ms`. */
-  async line(msg: string, ms = STEP_MS): Promise<LogLine> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const found = this.lines.find((l) => l.msg === msg);
-      if (found) return found;
-      const left = end - Date.now();
-      if (left <= 0) throw new Error(`no "${msg}" line within ${ms} ms; stdout: ${JSON.stringify(this.lines)} stderr: ${this.stderr}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
-  }
-
-  async exit(ms = STEP_MS): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no exit within ${ms} ms`)), ms)));
-    try {
-      return await Promise.race([this.exited, late]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-  }
-}
 
 async function connect(uri: string): Promise<{ nc: NetConnection; info: NetStatusInfo }> {
   const nc = new NetConnection({ endpointOptions: { host: LOOP }, connectTimeoutMs: STEP_MS });
@@ -197,6 +138,9 @@ test('port already taken: error line "cannot listen", exit 1', async () => {
       assert.is(err!.level, 50);
       assert.is(err!.port, port);
       assert.match(JSON.stringify(err!.err), /EADDRINUSE/);
+      // And one line a person reads, on stderr.
+      assert.is(second.stderr.trimEnd().split('\n').length, 1, second.stderr);
+      assert.match(second.stderr, new RegExp(`^rtmfp-server: cannot listen on udp ${LOOP.replace(/\./g, '\\.')}:${String(port)}: the port is in use \\(EADDRINUSE\\)`));
     } finally {
       second.kill();
     }

@@ -84,26 +84,10 @@ async function serve(options: CliServerOptions): Promise<void> {
     });
   } catch (err) {
     logger.error({ err, host: options.host, port: options.port }, 'cannot listen');
-    const code = (err as NodeJS.ErrnoException)?.code;
-    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : ((err as Error)?.message ?? String(err));
-    process.stderr.write(`rtmfp-server: cannot listen on udp ${options.host}:${options.port}: ${why}${code ? ` (${code})` : ''}\n`);
+    process.stderr.write(`rtmfp-server: cannot listen on udp ${options.host}:${options.port}: ${bindFailure(err)}\n`);
     exit(1);
     return;
   }
-
-  logger.info(
-    {
-      host: server.address.address,
-      port: server.port,
-      peerID: server.peerID,
-      applications: options.applications.length > 0 ? options.applications : '*',
-      ...(options.recordDirectory !== undefined ? { recordDirectory: options.recordDirectory } : {}),
-      version: packageVersion(),
-    },
-    'listening',
-  );
-  const exposure = describeExposure(options, access);
-  logger[exposure.open ? 'warn' : 'info'](exposure, 'exposure');
 
   let stopping = false;
   const onSignal = (signal: ShutdownSignal): void => {
@@ -135,6 +119,20 @@ async function serve(options: CliServerOptions): Promise<void> {
   };
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // Signal handlers first: a script may stop the server as soon as it reads "listening".
+  logger.info(
+    {
+      host: server.address.address,
+      port: server.port,
+      peerID: server.peerID,
+      applications: options.applications.length > 0 ? options.applications : '*',
+      ...(options.recordDirectory !== undefined ? { recordDirectory: options.recordDirectory } : {}),
+      version: packageVersion(),
+    },
+    'listening',
+  );
+  const exposure = describeExposure(options, access);
+  logger[exposure.open ? 'warn' : 'info'](exposure, 'exposure');
 }
 
 /** What the running server lets whom do: logged at start-up so that openness is a decision. */
@@ -167,4 +165,16 @@ export function describeExposure(
     token,
     recording: recordAllowed ? options.recordDirectory! : false,
   };
+}
+
+/** A bind failure in words: the system error of the cause chain (EADDRINUSE...), else the message. */
+function bindFailure(err: unknown): string {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return 'the port is in use (EADDRINUSE)';
+    if (code === 'EADDRNOTAVAIL') return 'no such local address (EADDRNOTAVAIL)';
+    if (code === 'EACCES') return 'permission denied (EACCES)';
+  }
+  const m = err instanceof Error ? err.message : String(err);
+  return m.split('\n', 1)[0] ?? m;
 }
