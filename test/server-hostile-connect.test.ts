@@ -38,9 +38,9 @@ function deep(levels: number): Uint8Array {
 
 const CASES: [string, Uint8Array][] = [
   ['nested 70 deep', deep(70)],
-  // More values than the decoder's maxValues (2^20). A 1.2 MB message, as in the issue, does not
-  // reach the server at all: the session reassembler takes at most 1024 fragments per message,
-  // and such a session is closed by the connect deadline instead (server-sessions.test).
+  // More values than the decoder's maxValues (2^20). A 1.2 MB message, as in the issue, is over
+  // the 1024 fragments a flow takes per message: write() refuses it, a foreign sender gets the
+  // flow refused, and such a session is closed by the connect deadline (server-sessions.test).
   ['1.1 MB of nulls', new Uint8Array(1_100_000).fill(0x05)],
   ['a long string declared 4 GB', Uint8Array.from([0x0c, 0xff, 0xff, 0xff, 0xff, 0x41, 0x41])],
 ];

@@ -74,7 +74,7 @@ export interface StreamRepublisherOptions {
   instance?: MemberInstance;
   /**
    * Timers and deferrals (publish timeout, reconnect delay), also given to the remote
-   * NetConnection's own endpoint. Default: a SystemClock (AppInstance passes the server's).
+   * NetConnection (and so to its own endpoint). Default: a SystemClock (AppInstance passes the server's).
    */
   clock?: Clock;
 }
@@ -328,8 +328,8 @@ export class StreamRepublisher extends EventEmitter<StreamRepublisherEvents> imp
 
   private connect(): void {
     const o = this.options.netConnection ?? {};
-    // The remote connection runs on our clock unless it brings its own endpoint or clock.
-    const nc = new NetConnection(o.endpoint || o.endpointOptions?.clock ? o : { ...o, endpointOptions: { ...o.endpointOptions, clock: this.clock } });
+    // The remote connection (and its own endpoint) runs on our clock unless it brings its own.
+    const nc = new NetConnection(o.clock || o.endpoint || o.endpointOptions?.clock ? o : { ...o, clock: this.clock });
     this.nc = nc;
     this.connected = false;
     nc.on('netStatus', (info) => this.onConnectionStatus(nc, info));
