@@ -1,6 +1,6 @@
 // `npm run attack` runs every attack of issue 9's findings in full against a real server on
 // 127.0.0.1 and writes bench/results/attack.json; `npm run attack -- --short` is the CI form
-// (test/attack.test.ts runs the same attacks short); names select attacks.
+// (.ci/run runs it after the tests and counts its totals with theirs); names select attacks.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -32,6 +32,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const failed = results.filter((r) => !r.passed).length;
   console.log(`${results.length - failed} attacks held, ${failed} failed`);
+  // The same totals in uvu's summary form, which .ci/run adds to the test suite's.
+  console.log(`  Total:     ${results.length}\n  Passed:    ${results.length - failed}`);
   return failed > 0 ? 1 : 0;
 }
 

@@ -10,8 +10,8 @@ export const churn: Attack = {
   async run({ short }) {
     const e = new Expectations();
     const server = await ServerProcess.start();
-    const rounds = short ? 4 : 20;
-    const perRound = short ? 40 : 300;
+    const rounds = short ? 3 : 20;
+    const perRound = short ? 30 : 300;
     const parallel = 20;
     const rss: number[] = [];
     let failedConnects = 0;

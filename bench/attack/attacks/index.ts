@@ -5,5 +5,7 @@ import { reflection } from './reflection.js';
 import { churn } from './churn.js';
 import { fuzz } from './fuzz.js';
 import { oversize } from './oversize.js';
+import { silentSessions } from './silent-sessions.js';
+import { hostileConnect } from './hostile-connect.js';
 
-export const ATTACKS: readonly Attack[] = [amplification, reflection, churn, oversize, fuzz];
+export const ATTACKS: readonly Attack[] = [amplification, reflection, silentSessions, hostileConnect, churn, oversize, fuzz];
