@@ -4,6 +4,7 @@
 // Pure: everything takes `now` (ms); nextTimeout()/onTimeout(now) replace timers.
 import type { CongestionController } from './congestion.js';
 import { NACKS_FOR_LOSS } from './congestion.js';
+import { ACK_DELAY_MS } from './ack-policy.js';
 import type { RttEstimator } from './rtt.js';
 import { ChunkType } from '../wire/chunk-type.js';
 import type { AckBitmapChunk, AckRangesChunk } from '../wire/chunks/ack.js';
@@ -284,7 +285,17 @@ export class FlowScheduler {
    */
   private armProbe(now: number): void {
     const srtt = this.rtt.srtt;
-    this.probeDeadline = this.outstanding.count > 0 && srtt !== undefined ? now + Math.max(2 * srtt, 10) : Infinity;
+    const o = this.outstanding;
+    if (o.count === 0 || srtt === undefined) {
+      this.probeDeadline = Infinity;
+      return;
+    }
+    // RFC 8985 7.2: with a single packet in flight the receiver may hold its ack for its delayed
+    // ack time (RFC 7016 3.6.3.4.1: 200 ms), so wait that out too. Without it a lone packet
+    // (an audio message between video frames) drew a spurious probe 10 ms later: 10 % of a
+    // relay's datagrams.
+    const onePacket = o.head!.tsn === o.tail!.tsn;
+    this.probeDeadline = now + Math.max(2 * srtt, 10) + (onePacket ? ACK_DELAY_MS : 0);
   }
 
   /** The earliest of ERTO, burst pacing and the flows' lifetime / persist deadlines. */

@@ -181,6 +181,13 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private handshakeTimer: TimerHandle | undefined;
   private handshakeTimerAt = Infinity;
   private sendFlushScheduled = false;
+  /** Sessions that woke (something to send) since the last turn's flush, in wake order. */
+  private readonly woken: Session[] = [];
+  private wakeScheduled = false;
+  /** Sessions that received packets in the batch being dispatched: flushed once at its end. */
+  private readonly touched = new Set<Session>();
+  /** Inside onBatch: wakes and sends wait for the end of the batch. */
+  private inBatch = false;
   private closed = false;
 
   /**
@@ -316,6 +323,25 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
   private onBatch(batch: DatagramBatch): void {
     const now = this.clock.now();
+    // Sessions answer the whole batch at its end, not packet by packet: acks for several packets
+    // of a turn go in one (RFC 7016 3.6.3.4.5 lets a receiver delay acks; rtmfp-cpp likewise
+    // acks once per read loop), and every packet the turn causes is encrypted in one batch.
+    this.inBatch = true;
+    this.sendFlushScheduled = true;
+    try {
+      this.receiveBatch(batch, now);
+      this.inBatch = false;
+      for (const s of this.touched) s.flush(now);
+      this.flushWokenSessions(now);
+      this.rescheduleHandshake(now);
+    } finally {
+      this.inBatch = false;
+      this.touched.clear();
+      this.flushSends();
+    }
+  }
+
+  private receiveBatch(batch: DatagramBatch, now: number): void {
     const rb = this.recvBatch;
     rb.count = 0;
     this.recvMeta.length = 0;
@@ -356,8 +382,6 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       this.recvMeta.push({ session, from: src, length: d.length });
     }
     if (rb.count > 0) this.decryptAndDispatch(now);
-    this.rescheduleHandshake(now);
-    this.flushSends();
   }
 
   private decryptAndDispatch(now: number): void {
@@ -394,7 +418,8 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         continue;
       }
       const chunks = packet.chunks.filter((c) => c.type === 'unknown' || chunkAllowedInMode(c.type, farMode));
-      s.receivePacket(packet.header, chunks, m.from, m.length, now);
+      s.receivePacket(packet.header, chunks, m.from, m.length, now, false);
+      this.touched.add(s);
     }
     rb.count = 0;
     this.recvMeta.length = 0;
@@ -500,6 +525,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         clock: this.clock,
         timeCritical: this.timeCritical,
         transmit: (s, packet, to) => this.transmit(s, packet, to),
+        wake: (s) => this.wakeSession(s),
         forwardedIHello: (s, chunk, t) => this.onForwardedIHello(s, chunk, t),
         closed: (s) => this.onSessionClosed(s),
       },
@@ -609,19 +635,55 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
   private readonly flushSendsDeferred = (): void => this.flushSends();
 
+  /**
+   * A session has something to send: flushed on the next turn together with every other woken
+   * session (one timer callback and one encryption batch per turn, not one per session), or at
+   * the end of the batch being received.
+   */
+  private wakeSession(s: Session): void {
+    this.woken.push(s);
+    if (this.inBatch || this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    this.clock.immediate(this.flushWokenDeferred);
+  }
+
+  private readonly flushWokenDeferred = (): void => {
+    this.wakeScheduled = false;
+    this.sendFlushScheduled = true; // one flushSends at the end, not a microtask per session
+    try {
+      this.flushWokenSessions(this.clock.now());
+    } finally {
+      this.flushSends();
+    }
+  };
+
+  private flushWokenSessions(now: number): void {
+    const w = this.woken;
+    // A session woken while flushing (more than maxPacketsPerFlush to send) waits a turn.
+    const n = w.length;
+    for (let i = 0; i < n; i++) w[i]!.runWoken(now);
+    w.splice(0, n);
+  }
+
   /** Encrypts everything queued in one call, finishes each datagram (SSID, HMAC) and sends it. */
   private flushSends(): void {
     this.sendFlushScheduled = false;
     const sb = this.sendBatch;
     if (sb.count === 0) return;
     this.cipher.encryptSync(sb);
+    // A transport that says when it still holds sent bytes gets views of the batch arena, and
+    // the arena is replaced only when a send is still queued (rare: the socket was full).
+    // Others get their own copy of each datagram.
+    const t = this.transport;
+    const reuse = t.holdsSentBuffers !== undefined;
+    const data = sb.data;
     for (let i = 0; i < sb.count; i++) {
       const m = this.sendMeta[i]!;
       const env = m.session.established.envelopes.send;
-      const total = finishDatagram(sb.data, m.offset, m.bodyLength, m.session.farSessionId, env);
-      // node:dgram may hold the bytes until the send completes: give it its own copy.
-      this.sendDatagram(sb.data.slice(m.offset, m.offset + total), m.to);
+      const total = finishDatagram(data, m.offset, m.bodyLength, m.session.farSessionId, env);
+      this.sendDatagram(reuse ? data.subarray(m.offset, m.offset + total) : data.slice(m.offset, m.offset + total), m.to);
     }
+    if (reuse && t.holdsSentBuffers!()) sb.data = new Uint8Array(data.length);
     sb.count = 0;
     this.sendMeta.length = 0;
   }

@@ -30,6 +30,11 @@ export interface SessionContext {
   readonly timeCritical: EndpointTimeCritical;
   /** Seal and send one plaintext RTMFP packet (flags byte onward). `to` defaults to farAddress. */
   transmit(session: Session, packet: Uint8Array, to?: SocketAddress): void;
+  /**
+   * Optional: run `session.runWoken(now)` on a later turn. An endpoint coalesces the wakes of all
+   * its sessions into one callback per turn; without this the session schedules its own.
+   */
+  wake?(session: Session): void;
   /** A Forwarded IHello arrived on this session (we are the introduced target, B.5). */
   forwardedIHello(session: Session, chunk: ForwardedIHelloChunk, now: number): void;
   /** The session reached CLOSED; the endpoint forgets it. */
@@ -500,13 +505,17 @@ export class Session extends EventEmitter<SessionEvents> {
   wake(): void {
     if (this.flushScheduled || this.state === 'closed') return;
     this.flushScheduled = true;
-    this.ctx.clock.immediate(this.flushWoken);
+    if (this.ctx.wake) this.ctx.wake(this);
+    else this.ctx.clock.immediate(this.flushWoken);
   }
 
-  private readonly flushWoken = (): void => {
+  /** The flush a wake() asked for (called by the endpoint, or by the session's own callback). */
+  runWoken(now: number): void {
     this.flushScheduled = false;
-    if (this.state !== 'closed') this.flush(this.ctx.clock.now());
-  };
+    if (this.state !== 'closed') this.flush(now);
+  }
+
+  private readonly flushWoken = (): void => this.runWoken(this.ctx.clock.now());
 
   /** A queued Forwarded IHello (introductions: the server sends it on the target's session). */
   sendForwardedIHello(chunk: ForwardedIHelloChunk): void {
@@ -516,9 +525,18 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /**
    * An authenticated, decrypted packet for this session (mode already checked by the endpoint).
-   * `from` is its source address: a different one starts address validation (B.7).
+   * `from` is its source address: a different one starts address validation (B.7). With
+   * `flushNow` false the caller promises to call flush(now) once it has handed over the rest of
+   * the turn's packets.
    */
-  receivePacket(header: PacketHeader, chunks: readonly AnyChunk[], from: SocketAddress, datagramLength: number, now: number): void {
+  receivePacket(
+    header: PacketHeader,
+    chunks: readonly AnyChunk[],
+    from: SocketAddress,
+    datagramLength: number,
+    now: number,
+    flushNow = true,
+  ): void {
     if (this.state === 'closed') return;
     this.counters.packetsIn++;
     this.counters.bytesIn += datagramLength;
@@ -571,7 +589,8 @@ export class Session extends EventEmitter<SessionEvents> {
     }
     if (this.state === 'open' || this.state === 'nearclose' || this.state === 'farclose') this.receive.onPacket(chunks, now);
     this.scheduler.onPacketProcessed(now);
-    this.flush(now);
+    // flushNow false: the endpoint flushes once after the whole batch (acks coalesced per turn).
+    if (flushNow || closedByFar) this.flush(now);
     // Only now: an application that closes its endpoint on 'close' must not lose our Close Ack,
     // or the far end repeats its Close Request for 90 s (B.4).
     if (closedByFar) callApplication(this.ctx.clock, () => this.emit('close', 'remote'));

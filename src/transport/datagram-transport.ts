@@ -57,6 +57,13 @@ export interface DatagramTransport {
    * later). Never throws: failures are counted.
    */
   send(datagram: Uint8Array, to: SocketAddress): void;
+  /**
+   * Optional: a transport that reads a datagram's bytes only during `send` (or can say when it
+   * still holds some) lets the caller reuse its send buffers. True while some datagram passed to
+   * `send` may still be read; false means all such buffers are free again. A transport without
+   * this method keeps what it is given, and callers hand it buffers of its own.
+   */
+  holdsSentBuffers?(): boolean;
   /** Closes; idempotent, every call returns the same promise. */
   close(): Promise<void>;
 }

@@ -15,6 +15,8 @@
  */
 import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { TransportError, TransportErrorCode } from './transport-error.js';
 import { AddressCache } from './address-cache.js';
 import { AddressOrigin, type SocketAddress } from './socket-address.js';
@@ -165,7 +167,7 @@ export class UdpTransport implements DatagramTransport {
     positiveInt('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
     positiveInt('maxDatagramBytes', options.maxDatagramBytes, DEFAULT_MAX_DATAGRAM_BYTES);
 
-    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: options.ipv6Only === true });
+    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: options.ipv6Only === true, lookup: literalLookup });
     await new Promise<void>((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
@@ -218,6 +220,16 @@ export class UdpTransport implements DatagramTransport {
 
   get closed(): boolean {
     return this.closing !== undefined;
+  }
+
+  /**
+   * True while a datagram given to `send` may still be read by node/libuv (a send queued because
+   * the socket was not writable). False means every buffer handed to `send` so far may be reused:
+   * an IP-literal destination resolves synchronously (`literalLookup`) and node tries the send at
+   * once, so normally the bytes are in the kernel when `send` returns.
+   */
+  holdsSentBuffers(): boolean {
+    return !this.closing && this.socket.getSendQueueCount() > 0;
   }
 
   /** Datagrams queued inside node/libuv waiting for the socket to become writable. */
@@ -381,6 +393,26 @@ export class UdpTransport implements DatagramTransport {
       // An observer that throws must not take the transport down either.
     }
   }
+}
+
+/**
+ * node:dgram resolves every destination through its `lookup` before sending; the default,
+ * dns.lookup, answers even an IP literal on a later tick (a closure, a nextTick and an async
+ * scope per datagram, and the datagram's bytes held until then). Engine destinations are always
+ * IP literals (SocketAddress text from the AddressCache): answer those synchronously, so node
+ * sends at once. Host names still go to dns.lookup.
+ */
+function literalLookup(
+  host: string,
+  options: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  (dnsLookup as unknown as (h: string, o: unknown, cb: typeof callback) => void)(host, options, callback);
 }
 
 function isPeerList(to: SocketAddress | UdpPeer | readonly (SocketAddress | UdpPeer)[]): to is readonly (SocketAddress | UdpPeer)[] {
