@@ -35,6 +35,28 @@ export interface FlowSchedulerOptions {
   ackRttSamples?: boolean;
 }
 
+/** The AssembleContext of one fillPacket call, reused for every packet of a session. */
+class FillContext implements AssembleContext {
+  now = 0;
+  tsn = 0;
+  lastUserData: { flowId: number; sequenceNumber: number } | undefined = undefined;
+  /** Transmit bytes put in this packet so far, and the burst budget it may use. */
+  sent = 0;
+  burstRoom = Infinity;
+  constructor(
+    private readonly outstanding: OutstandingList,
+    private readonly cc: CongestionController,
+  ) {}
+
+  canSendMore(): boolean {
+    return this.outstanding.bytes < this.cc.cwnd && this.sent < this.burstRoom;
+  }
+
+  onFragmentSent(f: SendFragment): void {
+    this.sent += f.transmitSize;
+  }
+}
+
 /** Sets TC in the flags byte `builder.begin()` already wrote (fillPacket learns it afterwards). */
 export function markTimeCritical(builder: PacketBuilder): void {
   builder.w.buf[builder.start]! |= PacketFlag.TimeCritical;
@@ -75,10 +97,15 @@ export class FlowScheduler {
   /** Packets filled with data. */
   dataPackets = 0;
 
+  private readonly report: FillReport = { fragments: 0, dataBytes: 0, bufferProbes: 0, timeCritical: false };
+  private readonly ctx: FillContext;
+  private readonly order: SendFlow[] = [];
+
   constructor(o: FlowSchedulerOptions) {
     this.congestion = o.congestion;
     this.rtt = o.rtt;
     this.ackRttSamples = o.ackRttSamples ?? true;
+    this.ctx = new FillContext(this.outstanding, this.congestion);
   }
 
   addFlow(flow: SendFlow): void {
@@ -144,7 +171,11 @@ export class FlowScheduler {
    * exceeds cwnd by more than one fragment.
    */
   fillPacket(builder: PacketBuilder, now: number): FillReport {
-    const report: FillReport = { fragments: 0, dataBytes: 0, bufferProbes: 0, timeCritical: false };
+    // One report, context and round-robin scratch per scheduler, not per packet (the relay
+    // fills hundreds of packets a second per session). The report is valid until the next call.
+    const report = this.report;
+    report.fragments = report.dataBytes = report.bufferProbes = 0;
+    report.timeCritical = false;
     for (const f of this.flows.values()) f.expire(now);
     for (const f of this.flows.values()) {
       if (!f.bufferProbeDue) continue;
@@ -154,18 +185,12 @@ export class FlowScheduler {
     }
     const cc = this.congestion;
     if (!cc.canSendData(this.outstanding.bytes, now)) return report;
-    const burstRoom = cc.burstRoom();
-    const tsn = this.nextTsn;
-    let sent = 0;
-    const ctx: AssembleContext = {
-      now,
-      tsn,
-      lastUserData: undefined,
-      canSendMore: () => this.outstanding.bytes < cc.cwnd && sent < burstRoom,
-      onFragmentSent: (f: SendFragment) => {
-        sent += f.transmitSize;
-      },
-    };
+    const ctx = this.ctx;
+    ctx.now = now;
+    ctx.tsn = this.nextTsn;
+    ctx.lastUserData = undefined;
+    ctx.sent = 0;
+    ctx.burstRoom = cc.burstRoom();
     let full = false;
     for (let p = PRIORITY_LEVELS - 1; p >= 0 && !full; p--) {
       const level = this.levels[p]!;
@@ -173,8 +198,11 @@ export class FlowScheduler {
       for (let pass = 0; pass < 2 && !full; pass++) {
         const retransmitOnly = pass === 0;
         // Round robin: each flow that contributed goes to the back of its level.
-        const order = level.slice();
-        for (const flow of order) {
+        const order = this.order;
+        order.length = 0;
+        for (let i = 0; i < level.length; i++) order.push(level[i]!);
+        for (let k = 0; k < order.length; k++) {
+          const flow = order[k]!;
           if (retransmitOnly ? !flow.hasRetransmission() : !flow.hasDataToSend()) continue;
           const r = flow.assemble(builder, ctx, retransmitOnly);
           if (r.fragments > 0) {
@@ -193,6 +221,8 @@ export class FlowScheduler {
         }
       }
     }
+    this.order.length = 0;
+    const sent = ctx.sent;
     if (report.fragments > 0) {
       report.dataBytes = sent;
       this.nextTsn++;

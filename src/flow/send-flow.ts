@@ -243,6 +243,7 @@ export class SendFlow implements FragmentOwner {
   private rtx: SendFragment[] = [];
   private rtxHead = 0;
   private readonly deadlines = new DeadlineHeap();
+  private readonly assembleResult: AssembleResult = { fragments: 0, packetFull: false };
   private wantWritable = false;
   private persistAt = Infinity;
   private persistInterval = 0;
@@ -452,7 +453,10 @@ export class SendFlow implements FragmentOwner {
    * no payload (C.1). Stops at the receive window, the scheduler's budget, or a full packet.
    */
   assemble(builder: PacketBuilder, ctx: AssembleContext, retransmitOnly = false): AssembleResult {
-    const result: AssembleResult = { fragments: 0, packetFull: false };
+    // Reused: valid until the next call (the scheduler reads it at once).
+    const result = this.assembleResult;
+    result.fragments = 0;
+    result.packetFull = false;
     if (this.state === 'complete') return result;
     this.expire(ctx.now);
     const last = ctx.lastUserData;
@@ -504,7 +508,11 @@ export class SendFlow implements FragmentOwner {
         break;
       }
       if (chunk.type === ChunkType.UserData && chunk.options) this.optionsSentInTsn = ctx.tsn;
-      ctx.lastUserData = { flowId: this.flowId, sequenceNumber: seq };
+      const lu = ctx.lastUserData;
+      if (lu) {
+        lu.flowId = this.flowId;
+        lu.sequenceNumber = seq;
+      } else ctx.lastUserData = { flowId: this.flowId, sequenceNumber: seq };
       if (fromRtx) {
         this.rtxHead++;
         f.queuedForRetransmit = false;

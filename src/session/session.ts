@@ -631,6 +631,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.timer = undefined;
     this.timerAt = Infinity;
     if (this.state === 'closed') return;
+    // The timer stays armed for the earliest deadline when deadlines move later (ERTO and the
+    // tail probe move with every packet sent or acked) instead of being re-armed per packet; when
+    // it fires with nothing due yet it only re-arms.
+    if (this.nextDeadline() > now) return this.reschedule(now);
     if (this.state === 'farclose') {
       if (now - this.farCloseAt >= this.options.farCloseLingerMs) return this.finish('remote');
     } else if (this.state === 'nearclose') {
@@ -742,6 +746,19 @@ export class Session extends EventEmitter<SessionEvents> {
   }
 
   private reschedule(now: number): void {
+    let at = this.nextDeadline();
+    if (!Number.isFinite(at)) return;
+    at = Math.max(at, now);
+    if (this.timer && this.timerAt <= at) return;
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.ctx.clock.setTimer(at, this.onTimerDue);
+  }
+
+  private readonly onTimerDue = (): void => this.onTimer(this.ctx.clock.now());
+
+  /** When onTimer has something to do: the earliest protocol deadline of the current state. */
+  private nextDeadline(): number {
     let at = Math.min(this.scheduler.nextTimeout(), this.receive.nextTimeout());
     if (this.state === 'open') {
       at = Math.min(at, this.lastReceivedAt + this.options.idleTimeoutMs, Math.max(this.lastReceivedAt, this.lastPingSentAt) + this.options.keepaliveMs);
@@ -750,12 +767,7 @@ export class Session extends EventEmitter<SessionEvents> {
     } else if (this.state === 'farclose') {
       at = Math.min(at, this.farCloseAt + this.options.farCloseLingerMs);
     }
-    if (!Number.isFinite(at)) return;
-    at = Math.max(at, now);
-    if (this.timer && this.timerAt <= at) return;
-    this.timer?.cancel();
-    this.timerAt = at;
-    this.timer = this.ctx.clock.setTimer(at, () => this.onTimer(this.ctx.clock.now()));
+    return at;
   }
 
   private finish(reason: SessionCloseReason): void {
