@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { machineInfo } from '../machine.js';
 import { renderRelayChart } from '../relay/chart.js';
 import { ChildRpc } from '../relay/child-rpc.js';
@@ -30,7 +31,11 @@ import type { RunnerOptions, SuiteResult } from '../runner.js';
  * "1,10,50,200"), RELAY_BENCH_BACKENDS (default all: node-batched,node-long-lived,wasm),
  * RELAY_BENCH_SUBSCRIBER_PROCS (default 2), RELAY_BENCH_GRACE_MS (default 1000),
  * RELAY_BENCH_WARMUP_SECONDS (unmeasured publishing before each backend's first point, default 1),
- * RELAY_BENCH_SERVER_EXEC_ARGV (node flags for the server child, e.g. "--cpu-prof --cpu-prof-dir=prof").
+ * RELAY_BENCH_SERVER_EXEC_ARGV (node flags for the server child, e.g. "--cpu-prof --cpu-prof-dir=prof"),
+ * RELAY_BENCH_BASELINE (the root of another build of this project, e.g. an older commit checked out
+ * and built under /tmp: its dist/bench/relay/server-child.js serves a second series per backend,
+ * measured in the same run with the same publisher and subscribers, just before the current one;
+ * rows are named relay/<backend>@<label>/n=N), RELAY_BENCH_BASELINE_LABEL (default "before").
  */
 
 interface RelayConfig {
@@ -42,6 +47,8 @@ interface RelayConfig {
   warmupSeconds: number;
   /** Node flags for the server child (e.g. --cpu-prof to see where its time goes). */
   serverExecArgv: string[];
+  /** Another build's server child, measured as a series of its own, and its label. */
+  baseline: { script: URL; label: string } | undefined;
 }
 
 function configFromEnv(env: NodeJS.ProcessEnv): RelayConfig {
@@ -70,6 +77,12 @@ function configFromEnv(env: NodeJS.ProcessEnv): RelayConfig {
     graceMs: num('RELAY_BENCH_GRACE_MS', 1000, 0),
     warmupSeconds: num('RELAY_BENCH_WARMUP_SECONDS', 1, 0),
     serverExecArgv: [...process.execArgv, ...list('RELAY_BENCH_SERVER_EXEC_ARGV', '').flatMap((s) => s.split(/\s+/))],
+    baseline: env.RELAY_BENCH_BASELINE
+      ? {
+          script: pathToFileURL(join(resolve(env.RELAY_BENCH_BASELINE), 'dist/bench/relay/server-child.js')),
+          label: env.RELAY_BENCH_BASELINE_LABEL || 'before',
+        }
+      : undefined,
   };
 }
 
@@ -92,16 +105,23 @@ function spread(n: number, procs: number): number[] {
   return Array.from({ length: procs }, (_, i) => Math.floor(n / procs) + (i < n % procs ? 1 : 0));
 }
 
-async function runBackend(backend: RelayBackend, cfg: RelayConfig, log: (s: string) => void, errors: string[]): Promise<RelayRow[]> {
+async function runBackend(
+  backend: RelayBackend,
+  cfg: RelayConfig,
+  log: (s: string) => void,
+  errors: string[],
+  build: { script: URL; label: string } | undefined = undefined,
+): Promise<RelayRow[]> {
   const rows: RelayRow[] = [];
-  const server: ServerRpc = new ChildRpc(`server(${backend})`, SERVER_SCRIPT, [backend], cfg.serverExecArgv);
+  const series = build ? `${backend}@${build.label}` : backend;
+  const server: ServerRpc = new ChildRpc(`server(${series})`, build?.script ?? SERVER_SCRIPT, [backend], cfg.serverExecArgv);
   const procs = Math.min(cfg.subscriberProcs, Math.max(...cfg.ns));
   const subs: SubscriberRpc[] = Array.from({ length: procs }, (_, i) => new ChildRpc(`subscribers#${i}(${backend})`, SUBSCRIBER_SCRIPT, []));
   let publisher: BenchPublisher | undefined;
   try {
     const listening = await server.first('listening', 20_000);
     const port = listening.port;
-    log(`  ${backend}: server pid ${server.pid} on port ${port}, cipher ${listening.cipher}`);
+    log(`  ${series}: server pid ${server.pid} on port ${port}, cipher ${listening.cipher}`);
     publisher = await BenchPublisher.open(port);
     const counts = new Array<number>(procs).fill(0);
     let warmedUp = false;
@@ -122,7 +142,7 @@ async function runBackend(backend: RelayBackend, cfg: RelayConfig, log: (s: stri
       }
       const connected = counts.reduce((a, b) => a + b, 0);
       if (failures.length > 0) {
-        const msg = `${backend} N=${n}: ${failures.length} subscriber(s) could not connect/play (first: ${failures[0]}); measured with ${connected}`;
+        const msg = `${series} N=${n}: ${failures.length} subscriber(s) could not connect/play (first: ${failures[0]}); measured with ${connected}`;
         errors.push(msg);
         log(`  ${msg}`);
       }
@@ -168,12 +188,12 @@ async function runBackend(backend: RelayBackend, cfg: RelayConfig, log: (s: stri
       const publishS = w.durationMs / 1000;
       const hz = datagrams / publishS;
       const row: RelayRow = {
-        name: `relay/${backend}/n=${n}`,
+        name: `relay/${series}/n=${n}`,
         hz,
         meanNs: hz > 0 ? 1e9 / hz : 0,
         p99Ns: quantile(lateness, 0.99) * 1e6,
         samples,
-        backend,
+        backend: series,
         subscribers: connected,
         subscribersWanted: n,
         subscriberProcesses: want.filter((c) => c > 0).length,
@@ -200,7 +220,7 @@ async function runBackend(backend: RelayBackend, cfg: RelayConfig, log: (s: stri
         relayAbandoned: m1.stats.relay.abandoned - m0.stats.relay.abandoned,
         subscriberCpuPercent: (subCpuUs / 1000 / windowMs) * 100,
       };
-      if (m1.stats.players !== connected) log(`  ${backend} N=${n}: server counts ${m1.stats.players} players, ${connected} connected`);
+      if (m1.stats.players !== connected) log(`  ${series} N=${n}: server counts ${m1.stats.players} players, ${connected} connected`);
       log(
         `  ${row.name}: ${row.serverCpuUsPerPacket.toFixed(1)} µs/packet, ${row.serverCpuPercent.toFixed(0)} % server CPU, ` +
           `${row.deliveredMbps.toFixed(1)} Mbit/s, loss ${(row.loss * 100).toFixed(2)} %, lateness p50 ${row.latenessP50Ms.toFixed(1)} / p99 ${row.latenessP99Ms.toFixed(1)} ms, ` +
@@ -209,7 +229,7 @@ async function runBackend(backend: RelayBackend, cfg: RelayConfig, log: (s: stri
       rows.push(row);
     }
   } catch (e) {
-    const msg = `${backend}: ${e instanceof Error ? e.message : String(e)}`;
+    const msg = `${series}: ${e instanceof Error ? e.message : String(e)}`;
     errors.push(msg);
     log(`  ERROR ${msg}`);
   } finally {
@@ -241,7 +261,10 @@ const suite: StandaloneSuite = {
       `  ${cfg.backends.join(', ')} x N = ${cfg.ns.join(', ')}; ${cfg.seconds} s per point + ${cfg.graceMs} ms grace; ` +
         `subscribers over ${cfg.subscriberProcs} process(es)`,
     );
-    for (const backend of cfg.backends) rows.push(...(await runBackend(backend, cfg, options.log, errors)));
+    for (const backend of cfg.backends) {
+      if (cfg.baseline) rows.push(...(await runBackend(backend, cfg, options.log, errors, cfg.baseline)));
+      rows.push(...(await runBackend(backend, cfg, options.log, errors)));
+    }
     const machine = machineInfo();
     const result: SuiteResult & { rows: RelayRow[] } = { suite: 'relay', date: new Date().toISOString(), machine, rows };
     options.log('');

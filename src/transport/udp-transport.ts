@@ -138,6 +138,8 @@ export class UdpTransport implements DatagramTransport {
   readonly sendBufferSize: number;
 
   private readonly socket: Socket;
+  /** Host-name lookups in progress: their datagrams are not sent yet. */
+  private readonly lookups: { pending: number };
   private onBatch: DatagramReceiver | undefined;
   private readonly onError: ((error: Error, kind: 'send' | 'socket' | 'owner') => void) | undefined;
   private readonly maxBatchDatagrams: number;
@@ -167,7 +169,8 @@ export class UdpTransport implements DatagramTransport {
     positiveInt('maxBatchBytes', options.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES);
     positiveInt('maxDatagramBytes', options.maxDatagramBytes, DEFAULT_MAX_DATAGRAM_BYTES);
 
-    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: options.ipv6Only === true, lookup: literalLookup });
+    const lookups = { pending: 0 };
+    const socket = dgram.createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: options.ipv6Only === true, lookup: literalLookup(lookups) });
     await new Promise<void>((resolve, reject) => {
       const onBindError = (err: Error): void => {
         socket.close();
@@ -193,11 +196,12 @@ export class UdpTransport implements DatagramTransport {
         /* reported through sendBufferSize */
       }
     }
-    return new UdpTransport(socket, options, family, recv);
+    return new UdpTransport(socket, options, family, recv, lookups);
   }
 
-  private constructor(socket: Socket, options: UdpTransportOptions, family: 4 | 6, requestedRecv: number) {
+  private constructor(socket: Socket, options: UdpTransportOptions, family: 4 | 6, requestedRecv: number, lookups: { pending: number }) {
     this.socket = socket;
+    this.lookups = lookups;
     this.onBatch = options.onBatch;
     this.onError = options.onError;
     this.maxBatchDatagrams = options.maxBatchDatagrams ?? DEFAULT_MAX_BATCH_DATAGRAMS;
@@ -229,7 +233,7 @@ export class UdpTransport implements DatagramTransport {
    * once, so normally the bytes are in the kernel when `send` returns.
    */
   holdsSentBuffers(): boolean {
-    return !this.closing && this.socket.getSendQueueCount() > 0;
+    return !this.closing && (this.lookups.pending > 0 || this.socket.getSendQueueCount() > 0);
   }
 
   /** Datagrams queued inside node/libuv waiting for the socket to become writable. */
@@ -402,17 +406,21 @@ export class UdpTransport implements DatagramTransport {
  * IP literals (SocketAddress text from the AddressCache): answer those synchronously, so node
  * sends at once. Host names still go to dns.lookup.
  */
-function literalLookup(
-  host: string,
-  options: unknown,
-  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
-): void {
-  const family = isIP(host);
-  if (family !== 0) {
-    callback(null, host, family);
-    return;
-  }
-  (dnsLookup as unknown as (h: string, o: unknown, cb: typeof callback) => void)(host, options, callback);
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+function literalLookup(lookups: { pending: number }): (host: string, options: unknown, callback: LookupCallback) => void {
+  return (host, options, callback) => {
+    const family = isIP(host);
+    if (family !== 0) {
+      callback(null, host, family);
+      return;
+    }
+    lookups.pending++;
+    (dnsLookup as unknown as (h: string, o: unknown, cb: LookupCallback) => void)(host, options, (err, address, fam) => {
+      lookups.pending--;
+      callback(err, address, fam);
+    });
+  };
 }
 
 function isPeerList(to: SocketAddress | UdpPeer | readonly (SocketAddress | UdpPeer)[]): to is readonly (SocketAddress | UdpPeer)[] {
