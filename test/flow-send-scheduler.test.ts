@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FlowScheduler, markTimeCritical } from '../src/flow/flow-scheduler.js';
+import { FlowScheduler, markTimeCritical, PROBE_BACKOFF_FACTOR } from '../src/flow/flow-scheduler.js';
 import { Priority } from '../src/flow/priority.js';
 import { SendFlow } from '../src/flow/send-flow.js';
 import { ManualClock } from '../src/time/clock.js';
@@ -197,11 +197,46 @@ lossy('after ERTO everything in flight is resent, cwnd 2*MSS, ERTO backs off', (
   assert.is(s.scheduler.bytesInFlight, 0);
   assert.is(s.congestion.cwnd, 2 * MSS);
   assert.is(s.congestion.timeouts, 1);
-  assert.ok(Math.abs(s.rtt.erto - 3000 * Math.SQRT2) < 1e-9);
+  assert.is(s.rtt.erto, 6000);
   assert.equal(seqs(s.fill(3000)), [1]);
   assert.equal(seqs(s.fill(3000)), [2]);
   assert.equal(seqs(s.fill(3000)), []); // 2*MSS window
   assert.is(s.scheduler.nextTimeout(), 3000 + s.rtt.erto);
+});
+
+lossy('sending never pushes ERTO out: tail probes back off below it, then ERTO fires and doubles', () => {
+  const s = session(40); // ERTO = 40 + 80 + 200 = 320 ms
+  const a = s.open(2);
+  a.write(new Uint8Array(100));
+  s.fill(0);
+  assert.is(s.scheduler.nextTimeout(), 80); // probe after 2 SRTT
+  a.write(new Uint8Array(100));
+  s.fill(50); // new data moves the probe to the new tail, not the ERTO
+  assert.is(s.scheduler.nextTimeout(), 130);
+  s.scheduler.onTimeout(130);
+  assert.is(s.scheduler.tailProbes, 1);
+  assert.equal(seqs(s.fill(130)), [2]); // the probe: the newest fragment again
+  // Its retransmission arms the next probe x sqrt(2) later, and leaves the ERTO deadline alone.
+  const second = 130 + 80 * PROBE_BACKOFF_FACTOR;
+  assert.is(s.scheduler.nextTimeout(), second);
+  s.scheduler.onTimeout(second);
+  assert.equal(seqs(s.fill(second)), [2]);
+  assert.is(s.scheduler.tailProbes, 2);
+  // A third would come at or after ERTO: none; ERTO is still due 320 ms after the first send.
+  assert.is(s.scheduler.nextTimeout(), 320);
+  s.scheduler.onTimeout(320);
+  assert.is(s.scheduler.timeoutLosses, 2);
+  assert.is(s.rtt.erto, 640);
+  assert.equal(seqs(s.fill(320)), [1, 2]);
+  assert.equal(seqs(s.fill(330)), []);
+  assert.is(s.scheduler.nextTimeout(), 320 + 640); // no probe after an ERTO before an ack
+  s.scheduler.onTimeout(960);
+  assert.is(s.rtt.erto, 1280);
+  assert.is(s.scheduler.tailProbes, 2);
+  // An ack of new data restarts the timer and allows probes again.
+  s.fill(960);
+  ackPacket(s, 2, 1, [], 1000);
+  assert.is(s.scheduler.nextTimeout(), 1000 + 80);
 });
 
 lossy('an abandoned message lost in flight is resent as ABN without payload', () => {

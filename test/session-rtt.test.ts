@@ -60,16 +60,16 @@ est('bad samples are ignored', () => {
   assert.is(r.erto, INITIAL_ERTO_MS);
 });
 
-est('backoff x sqrt(2), capped at 10 s', () => {
+est('backoff doubles, capped at 10 s', () => {
   const r = new RttEstimator();
+  r.addSample(50, 0); // ERTO = 50 + 100 + 200 = 350
   const seen = [r.erto];
-  for (let i = 0; i < 6; i++) seen.push(r.backoff());
-  close(seen[1]!, 3000 * Math.SQRT2);
-  close(seen[2]!, 6000);
-  close(seen[3]!, 6000 * Math.SQRT2);
-  assert.is(seen[4], MAX_ERTO_MS); // 12000 capped
-  assert.is(seen[5], MAX_ERTO_MS);
-  assert.is(r.backoffs, 6);
+  for (let i = 0; i < 7; i++) seen.push(r.backoff());
+  assert.equal(seen, [350, 700, 1400, 2800, 5600, MAX_ERTO_MS, MAX_ERTO_MS, MAX_ERTO_MS]);
+  assert.is(r.backoffs, 7);
+  const fresh = new RttEstimator();
+  close(fresh.backoff(), 6000);
+  assert.is(fresh.backoff(), MAX_ERTO_MS); // 12000 capped
 });
 
 est('backoff never goes below MRTO, and a new sample resets ERTO', () => {
@@ -79,7 +79,7 @@ est('backoff never goes below MRTO, and a new sample resets ERTO', () => {
   assert.is(r.backoff(), 27200); // min(cap) then max(MRTO)
   const s = new RttEstimator();
   s.addSample(100, 0);
-  close(s.backoff(), 500 * Math.SQRT2);
+  close(s.backoff(), 1000);
   s.addSample(100, 1);
   // RTTVAR = 37.5, SRTT = 100 -> 450
   assert.is(s.erto, 450);

@@ -12,8 +12,12 @@ export const INITIAL_MRTO_MS = 250;
 export const MINIMUM_ERTO_MS = 250;
 /** MRTO adds the receiver's largest ack delay, 200 ms (A.4, C.3; RFC 7016 section 3.6.3.4.1). */
 export const ACK_DELAY_ALLOWANCE_MS = 200;
-/** ERTO backoff on a retransmission timeout is x sqrt(2) (B.3; rtmfp-cpp ERTO_BACKOFF_FACTOR). */
-export const ERTO_BACKOFF_FACTOR = Math.SQRT2;
+/**
+ * ERTO doubles on each retransmission timeout (RFC 7016 3.5.2.2, as RFC 6298 5.5), until a new
+ * RTT sample recomputes it. rtmfp-cpp backs off by x sqrt(2) (B.3); doubling quiets a dead peer
+ * sooner and costs a live one nothing (its next ack brings a sample).
+ */
+export const ERTO_BACKOFF_FACTOR = 2;
 /** ...capped at 10 s (B.3; rtmfp-cpp MAX_ERTO). */
 export const MAX_ERTO_MS = 10_000;
 /** Stop echoing a timestamp 128 s after it arrived (A.4; rtmfp-cpp MAX_TS_ECHO_ELAPSED). */
@@ -79,7 +83,7 @@ export class RttEstimator {
   }
 
   /**
-   * Retransmission timeout backoff (B.3): ERTO x sqrt(2), capped at 10 s but never below MRTO.
+   * Retransmission timeout backoff: ERTO x 2, capped at 10 s but never below MRTO.
    * Returns the new ERTO.
    */
   backoff(): number {
