@@ -96,13 +96,25 @@ ts('timestamp is 4 ms ticks modulo 65536 from the origin', () => {
   assert.is(t.timestampAt(1000 + 65536 * 4 + 8), 2);
 });
 
-ts('TS only when the tick changed since the last packet sent', () => {
+ts('TS in every packet, the same tick included (librtmfp drops packets without it)', () => {
   const t = new PacketTimestamps();
   const a = t.fieldsFor(1000);
   assert.equal(a, { timestamp: 250 });
   t.onSent(a);
-  assert.equal(t.fieldsFor(1003), {});
+  assert.equal(t.fieldsFor(1003), { timestamp: 250 });
   assert.equal(t.fieldsFor(1004), { timestamp: 251 });
+});
+
+ts('a timestamp repeated within a tick keeps the time it first arrived for the echo', () => {
+  const t = new PacketTimestamps();
+  t.onReceived({ timestamp: 100 }, 1000);
+  t.onReceived({ timestamp: 100 }, 1003.5); // same tick at the sender, 3.5 ms later here
+  assert.is(t.timestampEchoFor(1004), 101); // held 4 ms since it first arrived: one tick
+  t.onReceived({ timestamp: 102 }, 1010);
+  assert.is(t.timestampEchoFor(1010), 102);
+  // The same value 2^15 ticks (131 s) or more later is a new timestamp, not a repeat.
+  t.onReceived({ timestamp: 102 }, 1010 + 4 * 0x8000);
+  assert.is(t.timestampEchoFor(1010 + 4 * 0x8000), 102);
 });
 
 ts('echo = last received timestamp + elapsed ticks, with 16-bit wrap; only when new', () => {
