@@ -6,7 +6,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SessionPair, type SentPacket } from './support/session-pair.js';
 import { ChunkType } from '../src/wire/chunk-type.js';
-import { PacketFlag } from '../src/wire/packet.js';
+import { decodePacket, PacketFlag } from '../src/wire/packet.js';
+import { PacketMode } from '../src/wire/chunk-type.js';
+import { Endpoint } from '../src/session/endpoint.js';
+import { createServerIdentity } from '../src/session/handshake/identity.js';
+import { openDatagram, startupEnvelope } from '../src/crypto/envelope.js';
+import { ManualClock } from '../src/time/clock.js';
+import { settle } from '../src/time/run-until.js';
+import { VirtualNetwork } from '../src/transport/virtual-network.js';
+import type { VirtualPort } from '../src/transport/virtual-port.js';
 
 test('every session packet carries a timestamp: data, acks, pings, keepalives, close', async () => {
   const pair = new SessionPair({ latencyMs: 3, a: { keepaliveMs: 2000 }, b: { keepaliveMs: 2000 } });
@@ -49,6 +57,38 @@ test('every session packet carries a timestamp: data, acks, pings, keepalives, c
   }
   assert.ok(b.rtt.samples > 0 && a.rtt.samples > 0, 'echoes still give RTT samples both ways');
   assert.ok(a.rtt.srtt! >= 4 && a.rtt.srtt! <= 12, `SRTT ${a.rtt.srtt} for 6 ms of path`);
+});
+
+// A guard: the endpoint's startup packets already carried it.
+test('every startup packet carries a timestamp: IHello, RHello, IIKeying, RIKeying', async () => {
+  const clock = new ManualClock(1000, 5);
+  const net = new VirtualNetwork({ clock, seed: 2, defaultPath: { latencyMs: 7 } });
+  const startup: { timestamp: number | undefined; chunk: number | string }[] = [];
+  const tap = (port: VirtualPort): VirtualPort => {
+    const send = port.send.bind(port);
+    port.send = (d, to) => {
+      try {
+        // Only startup packets open with the default key (session ones fail the checksum).
+        const p = decodePacket(openDatagram(d, startupEnvelope()).packet);
+        if (p.header.mode === PacketMode.Startup) startup.push({ timestamp: p.header.timestamp, chunk: p.chunks[0]!.type });
+      } catch {
+        // a session packet
+      }
+      send(d, to);
+    };
+    return port;
+  };
+  const server = await Endpoint.listen({ transport: tap(net.bind({ host: '20.0.0.1', port: 1935 })), clock, identity: createServerIdentity() });
+  const client = await Endpoint.listen({ transport: tap(net.bind()), clock });
+  try {
+    await settle(clock, client.connect({ uri: 'rtmfp://20.0.0.1/app', addresses: [{ address: '20.0.0.1', port: 1935 }] }), { maxMs: 30_000 });
+    assert.equal(startup.map((x) => x.chunk), [ChunkType.IHello, ChunkType.RHello, ChunkType.IIKeying, ChunkType.RIKeying]);
+    for (const x of startup) assert.ok(x.timestamp !== undefined, `${x.chunk} without a timestamp`);
+  } finally {
+    await client.close();
+    await server.close();
+    net.close();
+  }
 });
 
 test.run();
