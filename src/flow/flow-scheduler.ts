@@ -72,7 +72,7 @@ export class FlowScheduler {
   private ertoDeadline = Infinity;
   /** Nothing in flight since the last ack: ERTO after it restarts the congestion window (C.6). */
   private idleDeadline = Infinity;
-  /** Tail loss probe deadline (RFC 8985 section 7): one probe per flight, Infinity when none. */
+  /** Tail loss probe deadline (RFC 8985 section 7), Infinity when none is due. */
   private probeDeadline = Infinity;
   /** Probes sent since the last ack of new data: each waits PROBE_BACKOFF_FACTOR times longer. */
   private probesSinceAck = 0;
@@ -318,8 +318,8 @@ export class FlowScheduler {
    * later ack to reveal it, and only ERTO (250 ms or more, backing off) would. After about two
    * smoothed RTTs without an ack, the newest fragment in flight is resent; its ack lets the
    * time-based rule find the real losses. No congestion response: a probe is not a loss signal.
-   * A lost probe is followed by another after x sqrt(2) the wait, never at or past the ERTO deadline
-   * and never after an ERTO until an ack: a dead peer gets a few probes, then ERTO's schedule.
+   * An unanswered probe is followed by another after x sqrt(2) the wait, never at or past the
+   * ERTO deadline, and none after an ERTO until an ack: a dead peer gets a few, then ERTO's.
    */
   private armProbe(now: number): void {
     const srtt = this.rtt.srtt;
