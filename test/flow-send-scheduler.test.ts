@@ -204,7 +204,7 @@ lossy('after ERTO everything in flight is resent, cwnd 2*MSS, ERTO backs off', (
   assert.is(s.scheduler.nextTimeout(), 3000 + s.rtt.erto);
 });
 
-lossy('sending never pushes ERTO out: tail probes back off below it, then ERTO fires and doubles', () => {
+lossy('sending never pushes ERTO out: tail probes back off below it, ERTO fires and doubles', () => {
   const s = session(40); // ERTO = 40 + 80 + 200 = 320 ms
   const a = s.open(2);
   a.write(new Uint8Array(100));
@@ -229,11 +229,20 @@ lossy('sending never pushes ERTO out: tail probes back off below it, then ERTO f
   assert.is(s.rtt.erto, 640);
   assert.equal(seqs(s.fill(320)), [1, 2]);
   assert.equal(seqs(s.fill(330)), []);
-  assert.is(s.scheduler.nextTimeout(), 320 + 640); // no probe after an ERTO before an ack
+  // The ERTO retransmission arms the next probe, still backed off (an ERTO does not reset it).
+  assert.is(s.scheduler.nextTimeout(), 320 + 80 * PROBE_BACKOFF_FACTOR ** 2);
+  s.scheduler.onTimeout(480);
+  assert.equal(seqs(s.fill(480)), [2]);
+  assert.is(s.scheduler.tailProbes, 3);
+  assert.is(s.scheduler.nextTimeout(), 480 + 80 * PROBE_BACKOFF_FACTOR ** 3);
+  s.scheduler.onTimeout(480 + 80 * PROBE_BACKOFF_FACTOR ** 3);
+  s.fill(706);
+  // The next would be 320 ms later, at or past the ERTO deadline (320 + 640): none.
+  assert.is(s.scheduler.nextTimeout(), 960);
   s.scheduler.onTimeout(960);
   assert.is(s.rtt.erto, 1280);
-  assert.is(s.scheduler.tailProbes, 2);
-  // An ack of new data restarts the timer and allows probes again.
+  assert.is(s.scheduler.tailProbes, 4);
+  // An ack of new data restarts the timer and the probe backoff.
   s.fill(960);
   ackPacket(s, 2, 1, [], 1000);
   assert.is(s.scheduler.nextTimeout(), 1000 + 80);
