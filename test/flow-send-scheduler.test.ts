@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { FlowScheduler, markTimeCritical } from '../src/flow/flow-scheduler.js';
+import { FlowScheduler, markTimeCritical, PROBE_BACKOFF_FACTOR } from '../src/flow/flow-scheduler.js';
 import { Priority } from '../src/flow/priority.js';
 import { SendFlow } from '../src/flow/send-flow.js';
 import { ManualClock } from '../src/time/clock.js';
@@ -197,11 +197,56 @@ lossy('after ERTO everything in flight is resent, cwnd 2*MSS, ERTO backs off', (
   assert.is(s.scheduler.bytesInFlight, 0);
   assert.is(s.congestion.cwnd, 2 * MSS);
   assert.is(s.congestion.timeouts, 1);
-  assert.ok(Math.abs(s.rtt.erto - 3000 * Math.SQRT2) < 1e-9);
+  assert.is(s.rtt.erto, 6000);
   assert.equal(seqs(s.fill(3000)), [1]);
   assert.equal(seqs(s.fill(3000)), [2]);
   assert.equal(seqs(s.fill(3000)), []); // 2*MSS window
   assert.is(s.scheduler.nextTimeout(), 3000 + s.rtt.erto);
+});
+
+lossy('sending never pushes ERTO out: tail probes back off below it, ERTO fires and doubles', () => {
+  const s = session(40); // ERTO = 40 + 80 + 200 = 320 ms
+  const a = s.open(2);
+  a.write(new Uint8Array(100));
+  s.fill(0);
+  assert.is(s.scheduler.nextTimeout(), 80 + 200); // probe after 2 SRTT plus the delayed-ack allowance of a lone packet (RFC 8985 7.2)
+  a.write(new Uint8Array(100));
+  s.fill(50); // new data moves the probe to the new tail, not the ERTO
+  assert.is(s.scheduler.nextTimeout(), 130);
+  s.scheduler.onTimeout(130);
+  assert.is(s.scheduler.tailProbes, 1);
+  assert.equal(seqs(s.fill(130)), [2]); // the probe: the newest fragment again
+  // Its retransmission arms the next probe x sqrt(2) later, and leaves the ERTO deadline alone.
+  const second = 130 + 80 * PROBE_BACKOFF_FACTOR;
+  assert.is(s.scheduler.nextTimeout(), second);
+  s.scheduler.onTimeout(second);
+  assert.equal(seqs(s.fill(second)), [2]);
+  assert.is(s.scheduler.tailProbes, 2);
+  // A third would come at or after ERTO: none; ERTO is still due 320 ms after the first send.
+  assert.is(s.scheduler.nextTimeout(), 320);
+  s.scheduler.onTimeout(320);
+  assert.is(s.scheduler.timeoutLosses, 2);
+  assert.is(s.rtt.erto, 640);
+  assert.equal(seqs(s.fill(320)), [1, 2]);
+  assert.equal(seqs(s.fill(330)), []);
+  // The ERTO retransmission (one packet, both fragments) arms the next probe, still backed off (an
+  // ERTO does not reset it), plus the lone packet's delayed-ack allowance.
+  assert.is(s.scheduler.nextTimeout(), 320 + 80 * PROBE_BACKOFF_FACTOR ** 2 + 200);
+  s.scheduler.onTimeout(680);
+  assert.equal(seqs(s.fill(680)), [2]);
+  assert.is(s.scheduler.tailProbes, 3);
+  assert.is(s.scheduler.nextTimeout(), 680 + 80 * PROBE_BACKOFF_FACTOR ** 3);
+  s.scheduler.onTimeout(680 + 80 * PROBE_BACKOFF_FACTOR ** 3);
+  s.fill(907);
+  // The next would come at or past the ERTO deadline (320 + 640): none.
+  assert.is(s.scheduler.nextTimeout(), 960);
+  s.scheduler.onTimeout(960);
+  assert.is(s.rtt.erto, 1280);
+  assert.is(s.scheduler.tailProbes, 4);
+  // An ack of new data restarts the timer and the probe backoff.
+  s.fill(960);
+  ackPacket(s, 2, 1, [], 1000);
+  assert.is(s.scheduler.nextTimeout(), 1000 + 80 + 200); // one packet left in flight
 });
 
 lossy('an abandoned message lost in flight is resent as ABN without payload', () => {

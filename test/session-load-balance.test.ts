@@ -11,8 +11,10 @@ const test = suite('load balancing by Redirect');
 const LOOP = '127.0.0.1';
 
 test('clients asking the redirector for a server are handed to the registered servers in turn', async () => {
-  const redirector = await Endpoint.listen({ host: LOOP, identity: createServerIdentity(), loadBalance: { k: 1 } });
-  const servers = [await Endpoint.listen({ host: LOOP, identity: createServerIdentity() }), await Endpoint.listen({ host: LOOP, identity: createServerIdentity() })];
+  const ids = [createServerIdentity(), createServerIdentity()];
+  // Only the listed peer IDs may register as servers.
+  const redirector = await Endpoint.listen({ host: LOOP, identity: createServerIdentity(), loadBalance: { k: 1, servers: ids.map((i) => i.peerId) } });
+  const servers = [await Endpoint.listen({ host: LOOP, identity: ids[0] }), await Endpoint.listen({ host: LOOP, identity: ids[1] })];
   const clients: Endpoint[] = [];
   try {
     const at = [{ address: LOOP, port: redirector.address.port }];

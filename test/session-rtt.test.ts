@@ -60,16 +60,16 @@ est('bad samples are ignored', () => {
   assert.is(r.erto, INITIAL_ERTO_MS);
 });
 
-est('backoff x sqrt(2), capped at 10 s', () => {
+est('backoff doubles, capped at 10 s', () => {
   const r = new RttEstimator();
+  r.addSample(50, 0); // ERTO = 50 + 100 + 200 = 350
   const seen = [r.erto];
-  for (let i = 0; i < 6; i++) seen.push(r.backoff());
-  close(seen[1]!, 3000 * Math.SQRT2);
-  close(seen[2]!, 6000);
-  close(seen[3]!, 6000 * Math.SQRT2);
-  assert.is(seen[4], MAX_ERTO_MS); // 12000 capped
-  assert.is(seen[5], MAX_ERTO_MS);
-  assert.is(r.backoffs, 6);
+  for (let i = 0; i < 7; i++) seen.push(r.backoff());
+  assert.equal(seen, [350, 700, 1400, 2800, 5600, MAX_ERTO_MS, MAX_ERTO_MS, MAX_ERTO_MS]);
+  assert.is(r.backoffs, 7);
+  const fresh = new RttEstimator();
+  close(fresh.backoff(), 6000);
+  assert.is(fresh.backoff(), MAX_ERTO_MS); // 12000 capped
 });
 
 est('backoff never goes below MRTO, and a new sample resets ERTO', () => {
@@ -79,7 +79,7 @@ est('backoff never goes below MRTO, and a new sample resets ERTO', () => {
   assert.is(r.backoff(), 27200); // min(cap) then max(MRTO)
   const s = new RttEstimator();
   s.addSample(100, 0);
-  close(s.backoff(), 500 * Math.SQRT2);
+  close(s.backoff(), 1000);
   s.addSample(100, 1);
   // RTTVAR = 37.5, SRTT = 100 -> 450
   assert.is(s.erto, 450);
@@ -96,13 +96,25 @@ ts('timestamp is 4 ms ticks modulo 65536 from the origin', () => {
   assert.is(t.timestampAt(1000 + 65536 * 4 + 8), 2);
 });
 
-ts('TS only when the tick changed since the last packet sent', () => {
+ts('TS in every packet, the same tick included (librtmfp drops packets without it)', () => {
   const t = new PacketTimestamps();
   const a = t.fieldsFor(1000);
   assert.equal(a, { timestamp: 250 });
   t.onSent(a);
-  assert.equal(t.fieldsFor(1003), {});
+  assert.equal(t.fieldsFor(1003), { timestamp: 250 });
   assert.equal(t.fieldsFor(1004), { timestamp: 251 });
+});
+
+ts('a timestamp repeated within a tick keeps the time it first arrived for the echo', () => {
+  const t = new PacketTimestamps();
+  t.onReceived({ timestamp: 100 }, 1000);
+  t.onReceived({ timestamp: 100 }, 1003.5); // same tick at the sender, 3.5 ms later here
+  assert.is(t.timestampEchoFor(1004), 101); // held 4 ms since it first arrived: one tick
+  t.onReceived({ timestamp: 102 }, 1010);
+  assert.is(t.timestampEchoFor(1010), 102);
+  // The same value 2^15 ticks (131 s) or more later is a new timestamp, not a repeat.
+  t.onReceived({ timestamp: 102 }, 1010 + 4 * 0x8000);
+  assert.is(t.timestampEchoFor(1010 + 4 * 0x8000), 102);
 });
 
 ts('echo = last received timestamp + elapsed ticks, with 16-bit wrap; only when new', () => {

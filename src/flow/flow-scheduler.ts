@@ -57,6 +57,15 @@ class FillContext implements AssembleContext {
   }
 }
 
+/**
+ * Each unanswered tail loss probe waits this much longer than the one before. Measured with 4 MiB
+ * over the virtual network (0.2 ms paths, 2 ms jitter, 2 % duplication, 5 % reordering, two
+ * seeds): at 30 % loss 20.8 and 26.4 s; with no probe after an ERTO until an ack: 25.7 and 52.6 s;
+ * unbounded probes every 2 SRTT (the old behaviour, which hammered dead peers): 14.6 and 19.0 s.
+ * At 10 % loss all take the same (3.0 and 5.9 s).
+ */
+export const PROBE_BACKOFF_FACTOR = Math.SQRT2;
+
 /** Sets TC in the flags byte `builder.begin()` already wrote (fillPacket learns it afterwards). */
 export function markTimeCritical(builder: PacketBuilder): void {
   builder.w.buf[builder.start]! |= PacketFlag.TimeCritical;
@@ -79,10 +88,23 @@ export class FlowScheduler {
   /** Transmission sequence number of the next packet carrying data. */
   private nextTsn = 1;
   private maxTsnAcked = 0;
-  /** ERTO deadline: re-armed whenever data is sent or acks arrive (rtmfp-cpp). */
+  /**
+   * ERTO deadline (RFC 7016 3.5.2.2, RFC 6298 section 5): started by a data packet when not
+   * running, restarted only by an ack of new data, never pushed out by sending (a retransmission
+   * included), or a dead peer's timeout would never fire. Infinity when not running.
+   */
   private ertoDeadline = Infinity;
-  /** Tail loss probe deadline (RFC 8985 section 7): one probe per flight, Infinity when none. */
+  /** Nothing in flight since the last ack: ERTO after it restarts the congestion window (C.6). */
+  private idleDeadline = Infinity;
+  /** Tail loss probe deadline (RFC 8985 section 7), Infinity when none is due. */
   private probeDeadline = Infinity;
+  /**
+   * Probes sent since the last ack of new data: each waits PROBE_BACKOFF_FACTOR times longer, an
+   * ERTO does not reset it, so a silent peer gets about 20 in all (until the wait passes ERTO).
+   */
+  private probesSinceAck = 0;
+  /** A probe or an ERTO fired: the retransmission that follows arms the next probe. */
+  private probeRearm = false;
   // Per incoming packet.
   private packetHadAcks = false;
   private packetPreAck = 0;
@@ -192,6 +214,7 @@ export class FlowScheduler {
     ctx.sent = 0;
     ctx.burstRoom = cc.burstRoom();
     let full = false;
+    let newData = false;
     for (let p = PRIORITY_LEVELS - 1; p >= 0 && !full; p--) {
       const level = this.levels[p]!;
       if (level.length === 0) continue;
@@ -207,6 +230,7 @@ export class FlowScheduler {
           const r = flow.assemble(builder, ctx, retransmitOnly);
           if (r.fragments > 0) {
             report.fragments += r.fragments;
+            if (!retransmitOnly) newData = true;
             if (isTimeCritical(flow.priority)) report.timeCritical = true;
             const i = level.indexOf(flow);
             if (i >= 0) {
@@ -228,8 +252,12 @@ export class FlowScheduler {
       this.nextTsn++;
       this.dataPackets++;
       cc.onDataSent(sent, now, report.timeCritical);
-      this.ertoDeadline = now + this.rtt.erto;
-      this.armProbe(now);
+      this.idleDeadline = Infinity;
+      if (this.ertoDeadline === Infinity) this.ertoDeadline = now + this.rtt.erto;
+      // New data moves the probe to the new tail; the retransmission after a probe or an ERTO
+      // arms the next, backed off; other retransmissions leave it alone.
+      if (newData || this.probeRearm) this.armProbe(now);
+      this.probeRearm = false;
     }
     return report;
   }
@@ -303,7 +331,15 @@ export class FlowScheduler {
       },
       now,
     );
-    this.ertoDeadline = now + this.rtt.erto;
+    // RFC 6298 5.2/5.3: an ack of new data restarts the timer, and stops it when nothing is
+    // left in flight; an ERTO of idleness then restarts the congestion window (C.6).
+    if (this.outstanding.count === 0) {
+      this.ertoDeadline = Infinity;
+      this.idleDeadline = now + this.rtt.erto;
+    } else if (this.packetAcked > 0) {
+      this.ertoDeadline = now + this.rtt.erto;
+    }
+    if (this.packetAcked > 0) this.probesSinceAck = 0;
     this.armProbe(now);
   }
 
@@ -312,25 +348,26 @@ export class FlowScheduler {
    * later ack to reveal it, and only ERTO (250 ms or more, backing off) would. After about two
    * smoothed RTTs without an ack, the newest fragment in flight is resent; its ack lets the
    * time-based rule find the real losses. No congestion response: a probe is not a loss signal.
+   * An unanswered probe is followed by another after x sqrt(2) the wait, never at or past the
+   * ERTO deadline: a dead peer gets a few dozen in all, then only ERTO's schedule.
    */
   private armProbe(now: number): void {
     const srtt = this.rtt.srtt;
+    this.probeDeadline = Infinity;
     const o = this.outstanding;
-    if (o.count === 0 || srtt === undefined) {
-      this.probeDeadline = Infinity;
-      return;
-    }
+    if (o.count === 0 || srtt === undefined) return;
     // RFC 8985 7.2: with a single packet in flight the receiver may hold its ack for its delayed
     // ack time (RFC 7016 3.6.3.4.1: 200 ms), so wait that out too. Without it a lone packet
     // (an audio message between video frames) drew a spurious probe 10 ms later: 10 % of a
-    // relay's datagrams.
+    // relay's datagrams. Unanswered probes back off (PROBE_BACKOFF_FACTOR) and never pass ERTO.
     const onePacket = o.head!.tsn === o.tail!.tsn;
-    this.probeDeadline = now + Math.max(2 * srtt, 10) + (onePacket ? ACK_DELAY_MS : 0);
+    const at = now + Math.max(2 * srtt, 10) * PROBE_BACKOFF_FACTOR ** this.probesSinceAck + (onePacket ? ACK_DELAY_MS : 0);
+    if (at < this.ertoDeadline) this.probeDeadline = at;
   }
 
   /** The earliest of ERTO, burst pacing and the flows' lifetime / persist deadlines. */
   nextTimeout(): number {
-    let t = Math.min(this.ertoDeadline, this.probeDeadline, this.congestion.nextTimeout());
+    let t = Math.min(this.ertoDeadline, this.idleDeadline, this.probeDeadline, this.congestion.nextTimeout());
     for (const f of this.flows.values()) t = Math.min(t, f.nextTimeout());
     return t;
   }
@@ -340,16 +377,21 @@ export class FlowScheduler {
       this.probeDeadline = Infinity;
       const f = this.outstanding.tail;
       if (f) {
+        this.probesSinceAck++;
+        this.probeRearm = true;
         this.outstanding.remove(f);
         f.owner.onFragmentLost(f);
         this.tailProbes++;
       }
     }
-    if (now >= this.ertoDeadline) {
+    if (now >= this.ertoDeadline || now >= this.idleDeadline) {
+      // Restarted, backed off, by the retransmission that follows, which also arms a probe.
       this.probeDeadline = Infinity;
       this.ertoDeadline = Infinity;
+      this.idleDeadline = Infinity;
       const anything = this.outstanding.count > 0;
       if (anything) {
+        this.probeRearm = true;
         // ERTO: everything in flight is lost (C.6).
         for (let f = this.outstanding.head; f; ) {
           const next = f.next;

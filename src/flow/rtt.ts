@@ -12,8 +12,12 @@ export const INITIAL_MRTO_MS = 250;
 export const MINIMUM_ERTO_MS = 250;
 /** MRTO adds the receiver's largest ack delay, 200 ms (A.4, C.3; RFC 7016 section 3.6.3.4.1). */
 export const ACK_DELAY_ALLOWANCE_MS = 200;
-/** ERTO backoff on a retransmission timeout is x sqrt(2) (B.3; rtmfp-cpp ERTO_BACKOFF_FACTOR). */
-export const ERTO_BACKOFF_FACTOR = Math.SQRT2;
+/**
+ * ERTO doubles on each retransmission timeout (RFC 7016 3.5.2.2, as RFC 6298 5.5), until a new
+ * RTT sample recomputes it. rtmfp-cpp backs off by x sqrt(2) (B.3); doubling quiets a dead peer
+ * sooner and costs a live one nothing (its next ack brings a sample).
+ */
+export const ERTO_BACKOFF_FACTOR = 2;
 /** ...capped at 10 s (B.3; rtmfp-cpp MAX_ERTO). */
 export const MAX_ERTO_MS = 10_000;
 /** Stop echoing a timestamp 128 s after it arrived (A.4; rtmfp-cpp MAX_TS_ECHO_ELAPSED). */
@@ -79,7 +83,7 @@ export class RttEstimator {
   }
 
   /**
-   * Retransmission timeout backoff (B.3): ERTO x sqrt(2), capped at 10 s but never below MRTO.
+   * Retransmission timeout backoff: ERTO x 2, capped at 10 s but never below MRTO.
    * Returns the new ERTO.
    */
   backoff(): number {
@@ -97,14 +101,15 @@ export interface TimestampFields {
 
 /**
  * The TS / TSE bookkeeping of one session (A.4): what to put in the next packet, and the RTT
- * sample an arriving echo gives. Follows rtmfp-cpp: TS only when the tick changed since the last
- * packet sent, TSE only when there is something new to echo, echo = last received timestamp plus
- * the ticks elapsed since it arrived, no echo 128 s after the last timestamp arrived.
+ * sample an arriving echo gives. TS in every packet: RFC 7016 2.2.4 makes it optional, but
+ * librtmfp discards packets without it and Flash-era peers always send it (product.md), so
+ * rtmfp-cpp's "only when the tick changed" is not followed. TSE as RFC 7016 3.5.2.1 and
+ * rtmfp-cpp: only when there is something new to echo, echo = last received timestamp plus the
+ * ticks elapsed since it first arrived, no echo 128 s after the last timestamp arrived.
  */
 export class PacketTimestamps {
   /** Clock origin of tick 0 (any origin works, A.4). */
   readonly originMs: number;
-  private lastTimestampSent = -1;
   private lastEchoSent = -1;
   private timestampReceived = -1;
   private timestampReceivedAt = -Infinity;
@@ -119,10 +124,9 @@ export class PacketTimestamps {
     return Math.floor((now - this.originMs) / TIMESTAMP_TICK_MS) & 0xffff;
   }
 
-  /** TS for a packet sent at `now`, or undefined when the tick has not moved since the last one sent. */
-  timestampFor(now: number): number | undefined {
-    const ts = this.timestampAt(now);
-    return ts !== this.lastTimestampSent ? ts : undefined;
+  /** TS for a packet sent at `now`: always present (see the class comment). */
+  timestampFor(now: number): number {
+    return this.timestampAt(now);
   }
 
   /** TSE for a packet sent at `now`, or undefined when there is nothing (new) to echo. */
@@ -140,9 +144,7 @@ export class PacketTimestamps {
 
   /** Both fields for a packet about to be built at `now` (commit with onSent once it is sent). */
   fieldsFor(now: number): TimestampFields {
-    const out: TimestampFields = {};
-    const ts = this.timestampFor(now);
-    if (ts !== undefined) out.timestamp = ts;
+    const out: TimestampFields = { timestamp: this.timestampFor(now) };
     const tse = this.timestampEchoFor(now);
     if (tse !== undefined) out.timestampEcho = tse;
     return out;
@@ -150,7 +152,6 @@ export class PacketTimestamps {
 
   /** Records the TS / TSE a packet actually carried. */
   onSent(fields: TimestampFields): void {
-    if (fields.timestamp !== undefined) this.lastTimestampSent = fields.timestamp;
     if (fields.timestampEcho !== undefined) this.lastEchoSent = fields.timestampEcho;
   }
 
@@ -159,8 +160,11 @@ export class PacketTimestamps {
    * ms when the echo is new and under 32768 ticks old (A.4), else undefined.
    */
   onReceived(fields: TimestampFields, now: number): number | undefined {
-    if (fields.timestamp !== undefined) {
-      this.timestampReceived = fields.timestamp & 0xffff;
+    // A peer that sends TS in every packet repeats it within a tick: keep the time it first
+    // arrived, or the echo would lose the ticks it has been held (up to one per repeat).
+    const ts = fields.timestamp;
+    if (ts !== undefined && ((ts & 0xffff) !== this.timestampReceived || now - this.timestampReceivedAt >= TIMESTAMP_TICK_MS * 0x8000)) {
+      this.timestampReceived = ts & 0xffff;
       this.timestampReceivedAt = now;
     }
     const echo = fields.timestampEcho;

@@ -11,7 +11,7 @@ import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
 import { Session, type SessionOptions } from './session.js';
 import { EndpointTimeCritical } from '../flow/congestion.js';
 import { Handshake, type HandshakeOptions } from './handshake/handshake.js';
-import { LoadBalancer } from './handshake/introduction.js';
+import { LoadBalancer, serverAdmission, type ServerAdmission } from './handshake/introduction.js';
 import { createFlashIdentity, type Identity } from './handshake/identity.js';
 import type { EstablishedSession, HandshakeAction, KnownSession, SessionDirectory, StartupChunk } from './handshake/actions.js';
 import { KeyTable } from '../engine/key-table.js';
@@ -70,11 +70,13 @@ export interface EndpointOptions {
    * Act as a load balancer (RFC 7016 3.5.1.7, wire-reference B.5 "Load balancing"): an IHello
    * that does not name a peer ID (a URI or hostname EPD: a client looking for a server) gets a
    * Redirect listing `k` of the servers and each of them a Forwarded IHello, so they answer the
-   * client directly. Servers register by opening a session to this endpoint by its peer ID;
-   * `isServer` picks which open sessions are servers (default: every session this endpoint
-   * accepted). With no server registered, such IHellos get the normal handshake.
+   * client directly. A server registers by opening a session to this endpoint by its peer ID,
+   * and counts only if its peer ID is in `servers` or `acceptServer(peerId, certificate,
+   * address)` returns true (decided once, when the session opens; it unregisters when the
+   * session closes). Default: no session is a server. With no server registered, such IHellos
+   * get the normal handshake, and the clients served that way never become redirect targets.
    */
-  loadBalance?: { k?: number; isServer?: (session: Session) => boolean };
+  loadBalance?: { k?: number } & ServerAdmission;
   session?: SessionOptions;
   /** SO_RCVBUF to request (performance baselines: at least 4 MiB). */
   recvBufferSize?: number;
@@ -189,6 +191,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   /** Inside onBatch: wakes and sends wait for the end of the batch. */
   private inBatch = false;
   private closed = false;
+  /** Load balancing: who may register as a server, and the sessions of those that did. */
+  private readonly admitServer: ((peerId: Uint8Array, certificate: Uint8Array, address: SocketAddress) => boolean) | undefined;
+  private readonly registeredServers = new Set<Session>();
 
   /**
    * Starts serving on `options.transport`, or on a UDP socket it opens (host, port, family,
@@ -224,11 +229,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     const directory: SessionDirectory = { byPeerId: (id) => this.knownSessions(id) };
     let loadBalancer: LoadBalancer | undefined;
     if (options.loadBalance) {
-      const isServer = options.loadBalance.isServer ?? ((s: Session) => s.role === 'responder');
+      this.admitServer = serverAdmission(options.loadBalance);
       loadBalancer = new LoadBalancer(() => {
         const out: KnownSession[] = [];
-        for (const s of this.sessions.values()) {
-          if (s.state === 'open' && isServer(s)) out.push({ handle: s, farPeerId: s.farPeerId, farCertificate: s.farCertificate, farAddress: s.farAddress });
+        for (const s of this.registeredServers) {
+          if (s.state === 'open') out.push({ handle: s, farPeerId: s.farPeerId, farCertificate: s.farCertificate, farAddress: s.farAddress });
         }
         return out;
       }, options.loadBalance.k ?? 1);
@@ -543,8 +548,23 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       this.pendingConnects.delete(e.attemptId);
       pending.resolve(session);
     }
+    if (e.role === 'responder' && this.admitsServer(e)) this.registeredServers.add(session);
     if (e.role === 'responder') this.emit('session', session);
     session.flush(now);
+  }
+
+  /** Load balancing: whether the far end of a session it opened to us registers as a server. */
+  private admitsServer(e: EstablishedSession): boolean {
+    if (!this.admitServer) return false;
+    try {
+      return this.admitServer(e.farPeerId, e.farCertificate, e.farAddress);
+    } catch (err) {
+      // An application hook must not unwind the handshake: not a server, and the error surfaces.
+      this.clock.defer(() => {
+        throw err;
+      });
+      return false;
+    }
   }
 
   private onForwardedIHello(s: Session, chunk: ForwardedIHelloChunk, now: number): void {
@@ -556,6 +576,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private onSessionClosed(s: Session): void {
     const key = this.ssidValue(s.nearSessionId, 0);
     if (this.sessions.get(key) !== s) return;
+    this.registeredServers.delete(s);
     // Its last packets (a Close Ack) are still in the turn's batch: seal them before the keys go.
     this.flushSends();
     this.sessions.delete(key);

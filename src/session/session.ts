@@ -636,14 +636,17 @@ export class Session extends EventEmitter<SessionEvents> {
     // it fires with nothing due yet it only re-arms.
     if (this.nextDeadline() > now) return this.reschedule(now);
     if (this.state === 'farclose') {
-      if (now - this.farCloseAt >= this.options.farCloseLingerMs) return this.finish('remote');
+      if (now >= this.farCloseAt + this.options.farCloseLingerMs) return this.finish('remote');
     } else if (this.state === 'nearclose') {
-      if (now - this.closeStartedAt >= this.options.closeTimeoutMs) return this.finish('timeout');
-      if (now - this.lastCloseSentAt >= this.options.closeRetryMs) this.queueCloseRequest(now);
+      if (now >= this.closeStartedAt + this.options.closeTimeoutMs) return this.finish('timeout');
+      if (now >= this.lastCloseSentAt + this.options.closeRetryMs) this.queueCloseRequest(now);
     } else {
-      if (now - this.lastReceivedAt >= this.options.idleTimeoutMs) return this.abort('timeout');
-      const quietFor = now - this.lastReceivedAt;
-      if (quietFor >= this.options.keepaliveMs && now - this.lastPingSentAt >= this.options.keepaliveMs) {
+      // Deadlines computed as reschedule() computes them (t + period, not now - t): with
+      // fractional times the two can differ in the last bit, and a timer firing at its deadline
+      // that then finds nothing due re-arms itself at the same instant forever.
+      if (now >= this.lastReceivedAt + this.options.idleTimeoutMs) return this.abort('timeout');
+      const ka = this.options.keepaliveMs;
+      if (now >= this.lastReceivedAt + ka && now >= this.lastPingSentAt + ka) {
         this.sendPing(new Uint8Array(0), now);
       }
     }

@@ -52,6 +52,27 @@ export function introduce(ihello: IHelloChunk, from: SocketAddress, target: Know
   ];
 }
 
+/** Who may register with a load balancer as a server to redirect clients to. */
+export interface ServerAdmission {
+  /** Peer IDs (32 bytes) of the servers allowed to register. */
+  servers?: readonly Uint8Array[];
+  /** Decides on a far end that opened a session to the balancer; true registers it. */
+  acceptServer?: (peerId: Uint8Array, certificate: Uint8Array, address: SocketAddress) => boolean;
+}
+
+/**
+ * The registration rule: a session the far end opened to the balancer registers that far end
+ * as a server only if its peer ID is listed or `acceptServer` says yes. Nothing else does (a
+ * plain client served by the balancer itself must never become a redirect target), so with
+ * neither option no session is a server. The peer ID is what the handshake binds to the
+ * session; the EPD the far end asked for is not seen by the stateless responder at keying time.
+ */
+export function serverAdmission(o: ServerAdmission): (peerId: Uint8Array, certificate: Uint8Array, address: SocketAddress) => boolean {
+  const listed = new Set((o.servers ?? []).map((id) => Buffer.from(id).toString('hex')));
+  const hook = o.acceptServer;
+  return (peerId, certificate, address) => listed.has(Buffer.from(peerId).toString('hex')) || (hook !== undefined && hook(peerId, certificate, address) === true);
+}
+
 /**
  * A redirector (rtmfp-cpp `redirector`, vector `cpp-redirect/load-balancer.json`): each IHello
  * gets a Redirect listing `k` servers, chosen round robin, and a Forwarded IHello to each of them.
