@@ -22,6 +22,8 @@ import { ReceiveFlows, type FlowDecision, type ReceiveFlowsOptions } from '../fl
 import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import { RtmfpError } from '../errors.js';
+import type { Reassembler } from '../engine/reassembly/types.js';
+import type { SharedReassembly } from './shared-reassembly.js';
 
 /** What the endpoint does for its sessions. */
 export interface SessionContext {
@@ -39,6 +41,11 @@ export interface SessionContext {
   forwardedIHello(session: Session, chunk: ForwardedIHelloChunk, now: number): void;
   /** The session reached CLOSED; the endpoint forgets it. */
   closed(session: Session): void;
+  /**
+   * Reassembly shared by the endpoint's sessions. Without it (or when the session's options ask
+   * for their own reassembler or the WASM one) the session owns a reassembler.
+   */
+  readonly receiveMemory?: SharedReassembly;
 }
 
 export interface SessionOptions {
@@ -208,12 +215,12 @@ function callApplication(clock: Clock, fn: () => void): void {
 export const DEFAULT_SESSION_SEND_BUFFER = 2 * 1024 * 1024;
 
 /**
- * The receiving side's reassembler, per session. Its areas are typed arrays allocated (and
- * zero-filled) when the session opens, so they are sized for one session rather than the
- * engine's generic defaults: measured over 40 loopback handshakes, 4.3 MiB instead of 8.8 MiB per
- * session and 3.8 ms instead of 5.2 ms per handshake. 2 MiB per flow still takes messages up to
- * 1024 fragments (about 1.2 MB); 32 flows leave room for several Flash NetStreams (3-4 flows each,
- * wire-reference E.3); a session processes one packet's records per call, so small batch areas do.
+ * The receiving side's reassembler when a session owns one (no endpoint-shared reassembly, or
+ * the WASM kind asked for). Sized for one session rather than the engine's generic defaults:
+ * 2 MiB per flow still takes messages up to 1024 fragments (about 1.2 MB); 32 flows leave room
+ * for several Flash NetStreams (3-4 flows each, wire-reference E.3); a session processes one
+ * packet's records per call, so small batch areas do. The reference kind takes its memory as it
+ * is used; the WASM kind allocates all of it (about 4.3 MiB) when the session opens.
  */
 export const SESSION_REASSEMBLY_DEFAULTS = {
   poolBytes: 2 * 1024 * 1024,
@@ -260,6 +267,8 @@ export class Session extends EventEmitter<SessionEvents> {
   receiveKeySlot = -1;
 
   private readonly ctx: SessionContext;
+  /** The endpoint's reassembler this session shares, given back when it closes. */
+  private readonly sharedReassembler: Reassembler | undefined;
   /** The endpoint's clock: time, timers, deferrals and randomness for this session. */
   get clock(): Clock {
     return this.ctx.clock;
@@ -315,9 +324,18 @@ export class Session extends EventEmitter<SessionEvents> {
     this.mss = mssForPacketLength(this.options.maxPacketLength);
     this.congestion = new CongestionController({ mss: this.mss, rtt: this.rtt, endpoint: ctx.timeCritical });
     this.scheduler = new FlowScheduler({ congestion: this.congestion, rtt: this.rtt });
+    const shared = ctx.receiveMemory;
+    const own = !shared || options.receive?.reassembler !== undefined || options.receive?.reassemblerKind === 'wasm';
+    this.sharedReassembler = own ? undefined : shared.acquire();
     this.receive = new ReceiveFlows({
       ...options.receive,
-      reassembly: { ...SESSION_REASSEMBLY_DEFAULTS, ...options.receive?.reassembly },
+      ...(this.sharedReassembler
+        ? {
+            reassembler: this.sharedReassembler,
+            maxFlows: options.receive?.maxFlows ?? shared!.flowsPerSession,
+            maxBufferedBytes: options.receive?.maxBufferedBytes ?? shared!.sessionBufferBytes,
+          }
+        : { reassembly: { ...SESSION_REASSEMBLY_DEFAULTS, ...options.receive?.reassembly } }),
       isSendFlowOpen: (id) => this.scheduler.flow(id) !== undefined,
       handler: {
         onFlow: (f) => {
@@ -588,6 +606,8 @@ export class Session extends EventEmitter<SessionEvents> {
       }
     }
     if (this.state === 'open' || this.state === 'nearclose' || this.state === 'farclose') this.receive.onPacket(chunks, now);
+    // Lingering after a far close only re-acks (B.4): the flows keep their sequence sets, not buffers.
+    if (closedByFar) this.receive.parkAll(now);
     this.scheduler.onPacketProcessed(now);
     // flushNow false: the endpoint flushes once after the whole batch (acks coalesced per turn).
     if (flushNow || closedByFar) this.flush(now);
@@ -777,6 +797,7 @@ export class Session extends EventEmitter<SessionEvents> {
     this.timer?.cancel();
     this.timer = undefined;
     this.receive.close();
+    if (this.sharedReassembler) this.ctx.receiveMemory?.release(this.sharedReassembler);
     for (const p of this.pendingPings.values()) p.resolve(Number.NaN);
     this.pendingPings.clear();
     this.ctx.closed(this);

@@ -200,7 +200,7 @@ export class ReferenceReassembler implements Reassembler {
   private readonly outcome: BatchOutcome = { delivered: 0, abandoned: 0 };
 
   constructor(partial: Partial<ReassemblyConfig> = {}) {
-    const c = resolveReassemblyConfig(partial);
+    const c = resolveReassemblyConfig(partial, false);
     this.config = Object.freeze(c);
     this.initialRing = Math.min(INITIAL_RING, c.ringSize);
     this.poolBase = c.batchDataBytes;
