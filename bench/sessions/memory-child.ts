@@ -60,12 +60,12 @@ export async function measureMemory(kind: 'loop' | 'udp', sessions: number, serv
   const net = new LoopNetwork();
   const open = async (): Promise<DatagramTransport> => (kind === 'loop' ? net.open() : await UdpTransport.open({ host: '127.0.0.1', port: 0 }));
   const maxSessions = clientsCount + 16;
-  const serverIdentity = createServerIdentity();
   const serverEps: Endpoint[] = [];
-  for (let i = 0; i < servers; i++) serverEps.push(await Endpoint.listen({ transport: await open(), identity: serverIdentity, maxSessions }));
+  for (let i = 0; i < servers; i++) serverEps.push(await Endpoint.listen({ transport: await open(), identity: createServerIdentity(), maxSessions }));
   const clients: Endpoint[] = [];
   for (let i = 0; i < clientsCount; i++) clients.push(await Endpoint.listen({ transport: await open(), identity: createFlashIdentity(), maxSessions: servers + 16 }));
   const baseline = await sample();
+  // A heap snapshot of the loaded state, for finding what a session holds (SESSIONS_HEAP_SNAPSHOT=path).
 
   const jobs: [Endpoint, Endpoint][] = [];
   for (let c = 0; c < clientsCount; c++) for (const s of serverEps) if (jobs.length < connections) jobs.push([clients[c]!, s]);
@@ -89,6 +89,7 @@ export async function measureMemory(kind: 'loop' | 'udp', sessions: number, serv
   // Let the last handshake packets and first acks settle.
   await new Promise((r) => setTimeout(r, 500));
   const loaded = await sample();
+  if (process.env.SESSIONS_HEAP_SNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.SESSIONS_HEAP_SNAPSHOT);
   let open_ = 0;
   for (const e of [...serverEps, ...clients]) open_ += e.sessionCount;
   const per = (k: keyof MemorySample): number => (loaded[k] - baseline[k]) / open_;
