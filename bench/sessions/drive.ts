@@ -16,8 +16,8 @@ class ServerChild {
   private readonly waiting = new Map<number, (s: ServerStats) => void>();
   readonly ready: Promise<ServerStats>;
 
-  constructor(execArgv: string[]) {
-    this.child = fork(new URL('./server-child.js', import.meta.url), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  constructor(execArgv: string[], args: string[] = []) {
+    this.child = fork(new URL('./server-child.js', import.meta.url), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.ready = new Promise((resolve) => this.waiting.set(0, resolve));
     this.child.on('message', (m: ServerStats & { id: number }) => {
       const w = this.waiting.get(m.id);
@@ -52,6 +52,7 @@ async function until(cond: () => Promise<boolean> | boolean, ms: number, what: s
 }
 
 export interface HandshakeResult {
+  dh: 'inline' | 'pool';
   connects: number;
   concurrency: number;
   failures: number;
@@ -59,14 +60,19 @@ export interface HandshakeResult {
   handshakesPerSecond: number;
   /** Server process CPU (user + system) per handshake, ms (the session's abrupt close included). */
   serverCpuMsPerHandshake: number;
+  /** Main-thread busy time per handshake (event loop utilization), ms: what the pool relieves. */
+  serverMainThreadMsPerHandshake: number;
+  /** Pool mode: ephemeral key pairs the reserve served / could not serve (generated inline). */
+  reserveServed: number;
+  reserveMissed: number;
 }
 
 /**
  * `count` session opens against one server, `concurrency` at a time, each from a client endpoint
  * of its own identity: connect, then abort (the server forgets the session on the Close Ack).
  */
-export async function runHandshakes(count: number, concurrency: number, execArgv: string[] = ['--expose-gc']): Promise<HandshakeResult> {
-  const server = new ServerChild(execArgv);
+export async function runHandshakes(count: number, concurrency: number, dh: 'inline' | 'pool', execArgv: string[] = ['--expose-gc']): Promise<HandshakeResult> {
+  const server = new ServerChild(execArgv, [dh]);
   const first = await server.ready;
   const clients: Endpoint[] = [];
   for (let i = 0; i < concurrency; i++) clients.push(await Endpoint.listen({ host: LOOP }));
@@ -96,12 +102,16 @@ export async function runHandshakes(count: number, concurrency: number, execArgv
   for (const c of clients) await c.close();
   await server.exit();
   return {
+    dh,
+    reserveServed: after.reserveServed - before.reserveServed,
+    reserveMissed: after.reserveMissed - before.reserveMissed,
     connects: count,
     concurrency,
     failures,
     wallMs,
     handshakesPerSecond: (count / wallMs) * 1000,
     serverCpuMsPerHandshake: cpuMs(before, after) / count,
+    serverMainThreadMsPerHandshake: (after.mainActiveMs - before.mainActiveMs) / count,
   };
 }
 
