@@ -5,6 +5,7 @@
  * return flow (so reassembly and the send path are exercised). Driven over IPC:
  * `{type:'stats'}` -> ServerStats, `{type:'exit'}`.
  */
+import { performance } from 'node:perf_hooks';
 import { Endpoint } from '../../src/session/endpoint.js';
 import { createServerIdentity } from '../../src/session/handshake/identity.js';
 import { reservedCryptoOps } from '../../src/session/handshake/crypto-ops.js';
