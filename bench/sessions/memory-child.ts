@@ -11,7 +11,7 @@ import { Endpoint } from '../../src/session/endpoint.js';
 import { createFlashIdentity, createServerIdentity } from '../../src/session/handshake/identity.js';
 import { UdpTransport } from '../../src/transport/udp-transport.js';
 import type { DatagramTransport } from '../../src/transport/datagram-transport.js';
-import { LoopNetwork } from './loop-network.js';
+import { LoopNetwork } from '../../test/support/loop-network.js';
 
 export interface MemorySample {
   heapUsed: number;
