@@ -9,20 +9,14 @@ import { Endpoint } from '../src/session/endpoint.js';
 import { createServerIdentity } from '../src/session/handshake/identity.js';
 import { SESSION_REASSEMBLY_DEFAULTS, type Session } from '../src/session/session.js';
 import { SharedReassembly } from '../src/session/shared-reassembly.js';
-import { LoopNetwork } from './support/loop-network.js';
+import { VirtualNetwork } from '../src/transport/virtual-network.js';
+import { ManualClock } from '../src/time/clock.js';
+import { runUntil, settle } from '../src/time/run-until.js';
 import { Verdict } from '../src/engine/reassembly/types.js';
 import { FragmentControl } from '../src/wire/chunks/user-data.js';
 
 const test = suite('session memory');
 const META = new TextEncoder().encode('memory-test');
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('a session-sized reference reassembler allocates nothing until data comes, and gives it back when its flows close', () => {
   const before = process.memoryUsage().arrayBuffers;
@@ -71,14 +65,15 @@ test('the key table starts small, grows when a high slot is set, and never past 
 });
 
 test('sessions share their endpoint reassembly: many idle sessions cost kilobytes, not megabytes', async () => {
-  const net = new LoopNetwork();
-  const server = await Endpoint.listen({ transport: net.open(), identity: createServerIdentity() });
+  const clock = new ManualClock(1000, 7);
+  const net = new VirtualNetwork({ clock });
+  const server = await Endpoint.listen({ transport: net.bind(), clock, identity: createServerIdentity(), engine: { reassembly: 'reference' } });
   const clients: Endpoint[] = [];
   try {
     const before = process.memoryUsage().arrayBuffers;
     const n = 30;
-    for (let i = 0; i < n; i++) clients.push(await Endpoint.listen({ transport: net.open() }));
-    await Promise.all(clients.map((c) => c.connect({ uri: 'rtmfp://x/app', addresses: [{ address: server.address.address, port: 1935 }] })));
+    for (let i = 0; i < n; i++) clients.push(await Endpoint.listen({ transport: net.bind(), clock, engine: { reassembly: 'reference' } }));
+    await settle(clock, Promise.all(clients.map((c) => c.connect({ uri: 'rtmfp://x/app', addresses: [{ address: server.address.address, port: server.address.port }] }))));
     assert.is(server.sessionCount, n);
     const perSession = (process.memoryUsage().arrayBuffers - before) / (2 * n);
     // Each session used to allocate 4.3 MiB (its own reassembler); each endpoint 2.7 MiB.
@@ -86,28 +81,34 @@ test('sessions share their endpoint reassembly: many idle sessions cost kilobyte
   } finally {
     for (const c of clients) await c.close();
     await server.close();
+    net.close();
   }
 });
 
 test('a far-closed session lingers with sequence sets only: its flows give their buffers back', async () => {
-  const net = new LoopNetwork();
-  const server = await Endpoint.listen({ transport: net.open(), identity: createServerIdentity() });
-  const client = await Endpoint.listen({ transport: net.open() });
+  const clock = new ManualClock(1000, 7);
+  const net = new VirtualNetwork({ clock });
+  const server = await Endpoint.listen({ transport: net.bind(), clock, identity: createServerIdentity() });
+  const client = await Endpoint.listen({ transport: net.bind(), clock });
   try {
-    const accepted = new Promise<Session>((r) => server.once('session', r));
-    const session = await client.connect({ uri: 'rtmfp://x/app', addresses: [{ address: server.address.address, port: 1935 }] });
-    const far = await accepted;
-    const got = new Promise<void>((r) => far.once('message', () => r()));
+    let far: Session | undefined;
+    server.on('session', (s) => (far = s));
+    const session = await settle(clock, client.connect({ uri: 'rtmfp://x/app', addresses: [{ address: server.address.address, port: server.address.port }] }));
+    await runUntil(clock, () => far !== undefined);
+    const far_ = far!;
+    let got = false;
+    far_.once('message', () => (got = true));
     session.openFlow(META).write(new Uint8Array(3000)); // the flow stays open (no FIN)
-    await got;
-    assert.is(far.receive.stats.openFlows, 1);
+    await runUntil(clock, () => got);
+    assert.is(far_.receive.stats.openFlows, 1);
     session.close();
-    await until(() => far.state === 'farclose', 2000, 'far close');
-    assert.is(far.receive.stats.openFlows, 0, 'the lingering session holds no open receive flow');
-    assert.is(far.receive.stats.parkedFlows, 1, 'but remembers it, to re-ack');
+    await runUntil(clock, () => far_.state === 'farclose');
+    assert.is(far_.receive.stats.openFlows, 0, 'the lingering session holds no open receive flow');
+    assert.is(far_.receive.stats.parkedFlows, 1, 'but remembers it, to re-ack');
   } finally {
     await client.close();
     await server.close();
+    net.close();
   }
 });
 

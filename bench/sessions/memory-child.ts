@@ -1,6 +1,6 @@
 /**
  * One memory measurement of the sessions benchmark, in a process of its own (run with
- * --expose-gc): `node --expose-gc memory-child.js <loop|udp> <sessions> <servers>`.
+ * --expose-gc): `node --expose-gc memory-child.js <virtual|udp> <sessions> <servers>`.
  * Opens `servers` server endpoints and enough client endpoints that every client has one
  * session with every server, until `sessions` Session objects exist (client end and server end
  * both count: sessions / 2 connections). Memory is read after a forced GC once the endpoints
@@ -11,7 +11,8 @@ import { Endpoint } from '../../src/session/endpoint.js';
 import { createFlashIdentity, createServerIdentity } from '../../src/session/handshake/identity.js';
 import { UdpTransport } from '../../src/transport/udp-transport.js';
 import type { DatagramTransport } from '../../src/transport/datagram-transport.js';
-import { LoopNetwork } from '../../test/support/loop-network.js';
+import { VirtualNetwork } from '../../src/transport/virtual-network.js';
+import { SystemClock } from '../../src/time/clock.js';
 
 export interface MemorySample {
   heapUsed: number;
@@ -21,7 +22,7 @@ export interface MemorySample {
 }
 
 export interface MemoryResult {
-  transport: 'loop' | 'udp';
+  transport: 'virtual' | 'udp';
   sessions: number;
   connections: number;
   servers: number;
@@ -53,17 +54,22 @@ async function sample(): Promise<MemorySample> {
   return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, external: m.external, rss: m.rss };
 }
 
-export async function measureMemory(kind: 'loop' | 'udp', sessions: number, servers: number, concurrency = 256): Promise<MemoryResult> {
+export async function measureMemory(kind: 'virtual' | 'udp', sessions: number, servers: number, concurrency = 256): Promise<MemoryResult> {
   if (!gc) throw new Error('run with --expose-gc');
   const connections = Math.ceil(sessions / 2);
   const clientsCount = Math.ceil(connections / servers);
-  const net = new LoopNetwork();
-  const open = async (): Promise<DatagramTransport> => (kind === 'loop' ? net.open() : await UdpTransport.open({ host: '127.0.0.1', port: 0 }));
+  // The virtual network on the real clock: no latency, no loss, one host per endpoint.
+  const clock = new SystemClock();
+  const net = new VirtualNetwork({ clock });
+  const open = async (): Promise<DatagramTransport> => (kind === 'virtual' ? net.bind() : await UdpTransport.open({ host: '127.0.0.1', port: 0 }));
+  // Every UDP client shares 127.0.0.1: the per-address handshake flood guards would measure
+  // themselves, not the sessions.
+  const handshake = { rateLimit: { burst: 1e9, perSecond: 1e9, host: { burst: 1e9, perSecond: 1e9 } } };
   const maxSessions = clientsCount + 16;
   const serverEps: Endpoint[] = [];
-  for (let i = 0; i < servers; i++) serverEps.push(await Endpoint.listen({ transport: await open(), identity: createServerIdentity(), maxSessions }));
+  for (let i = 0; i < servers; i++) serverEps.push(await Endpoint.listen({ transport: await open(), clock, identity: createServerIdentity(), maxSessions, handshake }));
   const clients: Endpoint[] = [];
-  for (let i = 0; i < clientsCount; i++) clients.push(await Endpoint.listen({ transport: await open(), identity: createFlashIdentity(), maxSessions: servers + 16 }));
+  for (let i = 0; i < clientsCount; i++) clients.push(await Endpoint.listen({ transport: await open(), clock, identity: createFlashIdentity(), maxSessions: servers + 16 }));
   const baseline = await sample();
   // A heap snapshot of the loaded state, for finding what a session holds (SESSIONS_HEAP_SNAPSHOT=path).
 
@@ -117,6 +123,6 @@ export async function measureMemory(kind: 'loop' | 'udp', sessions: number, serv
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, s] = process.argv.slice(2);
-  const r = await measureMemory(kind === 'udp' ? 'udp' : 'loop', Number(n ?? 1000), Number(s ?? 10));
+  const r = await measureMemory(kind === 'udp' ? 'udp' : 'virtual', Number(n ?? 1000), Number(s ?? 10));
   process.stdout.write(JSON.stringify(r) + '\n');
 }

@@ -43,7 +43,7 @@ const ep = await Endpoint.listen({
   identity: createServerIdentity(),
   maxSessions: 100_000,
   recvBufferSize: 4 * 1024 * 1024,
-  handshake: { rateLimit: { burst: 1_000_000, perSecond: 1_000_000 }, ...(reserve ? { crypto: reservedCryptoOps(reserve) } : {}) },
+  handshake: { rateLimit: { burst: 1e9, perSecond: 1e9, host: { burst: 1e9, perSecond: 1e9 } }, ...(reserve ? { crypto: reservedCryptoOps(reserve) } : {}) },
 });
 ep.on('session', (s) => {
   s.on('message', (f, m) => {

@@ -16,8 +16,8 @@ import type { MemoryResult } from '../sessions/memory-child.js';
  *   client with a session to every server (distinct identities, so no two sessions are
  *   deduplicated by peer ID); both ends count as sessions. Heap and array buffers from
  *   process.memoryUsage() after a forced GC, once the endpoints exist and again once every
- *   session is open: the difference over the sessions. On the in-memory network
- *   (bench/sessions/loop-network.ts, until src/transport/virtual-network.ts lands) and over UDP
+ *   session is open: the difference over the sessions. On the virtual network
+ *   (src/transport/virtual-network.ts, real clock, no latency) and over UDP
  *   on 127.0.0.1 (one socket per endpoint).
  * - `handshake`: a server endpoint in a child process; 20 client endpoints open and abort 1,000
  *   sessions, 20 at a time. Server CPU per handshake (process CPU, pool threads included) and
@@ -45,7 +45,7 @@ const list = (v: string | undefined, fallback: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
-function memoryRun(kind: 'loop' | 'udp', sessions: number, servers: number): Promise<MemoryResult> {
+function memoryRun(kind: 'virtual' | 'udp', sessions: number, servers: number): Promise<MemoryResult> {
   const script = fileURLToPath(new URL('../sessions/memory-child.js', import.meta.url));
   return new Promise((resolve, reject) => {
     execFile(
@@ -69,7 +69,7 @@ const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 const suite: StandaloneSuite = {
   name: 'sessions',
   description:
-    'memory per idle session (heap + array buffers after a forced GC) at 1k/10k/100k sessions on the in-memory network and 10k over UDP; ' +
+    'memory per idle session (heap + array buffers after a forced GC) at 1k/10k/100k sessions on the virtual network and 10k over UDP; ' +
     'handshakes per second and server CPU per handshake with DH inline vs pool; churn RSS over 20 rounds of 300 sessions',
   async run(options: RunnerOptions): Promise<{ result: SuiteResult; errors: string[] }> {
     const env = process.env;
@@ -81,8 +81,8 @@ const suite: StandaloneSuite = {
     let churn: ChurnResult | undefined;
     const log = options.log;
     if (modes.includes('memory')) {
-      const runs: ['loop' | 'udp', number][] = [
-        ...list(env.SESSIONS_BENCH_SIZES, '1000,10000,100000').map((n): ['loop', number] => ['loop', Number(n)]),
+      const runs: ['virtual' | 'udp', number][] = [
+        ...list(env.SESSIONS_BENCH_SIZES, '1000,10000,100000').map((n): ['virtual', number] => ['virtual', Number(n)]),
         ...list(env.SESSIONS_BENCH_UDP_SIZES, '10000').map((n): ['udp', number] => ['udp', Number(n)]),
       ];
       for (const [kind, n] of runs) {
