@@ -123,6 +123,9 @@ export async function measureMemory(kind: 'virtual' | 'udp', sessions: number, s
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'))) {
   const [kind, n, s] = process.argv.slice(2);
+  // Protocol timers are unref'd; on the virtual network nothing else keeps the process up.
+  const keepAlive = setInterval(() => undefined, 1000);
   const r = await measureMemory(kind === 'udp' ? 'udp' : 'virtual', Number(n ?? 1000), Number(s ?? 10));
   process.stdout.write(JSON.stringify(r) + '\n');
+  clearInterval(keepAlive);
 }
