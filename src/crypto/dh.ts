@@ -182,6 +182,19 @@ export class DhKeyPair {
     return new DhKeyPair(s.group.id, new Uint8Array(x), y);
   }
 
+  /**
+   * @internal A pair whose public key was computed elsewhere by this module's own code (a pool
+   * worker running `create`), so the exponentiation is not repeated. Checks the shapes only.
+   */
+  static fromParts(groupId: number, privateKey: Uint8Array, publicKey: Uint8Array): DhKeyPair {
+    const s = state(groupId);
+    const x = stripLeadingZeros(privateKey);
+    if (x.length === 0 || x.length > s.group.primeBytes || dhPublicKeyProblem(groupId, publicKey) !== undefined) {
+      throw new CryptoError(CryptoErrorCode.BadKey, `not a group ${groupId} key pair`);
+    }
+    return new DhKeyPair(s.group.id, new Uint8Array(x), new Uint8Array(stripLeadingZeros(publicKey)));
+  }
+
   /** The private exponent (big-endian), for persisting a static key. */
   exportPrivateKey(): Uint8Array {
     return this.#privateKey.slice();

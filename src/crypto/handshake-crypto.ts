@@ -87,7 +87,13 @@ export interface ResponderKeying {
 }
 
 /** The responder's side on IIKeying: the far certificate and SKIC decide the group and keys. */
-export function respondKeying(near: NearKeys, far: Certificate, skic: KeyComponents): ResponderKeying {
+export function respondKeying(
+  near: NearKeys,
+  far: Certificate,
+  skic: KeyComponents,
+  /** Source of the ephemeral key pair (default: a fresh one here; a pool can have them ready). */
+  ephemeral: (group: DhGroupId) => DhKeyPair = generateDhKeyPair,
+): ResponderKeying {
   let group: number;
   let farKey: Uint8Array;
   if (skic.ephemeralKey !== undefined) {
@@ -102,7 +108,7 @@ export function respondKeying(near: NearKeys, far: Certificate, skic: KeyCompone
   if (!isSupportedDhGroup(group)) throw new CryptoError(CryptoErrorCode.UnsupportedGroup, `SKIC selects unsupported group ${group}`);
   const mine = near.staticKeys.get(group);
   if (mine !== undefined) return { group, ephemeralKeyPair: undefined, sharedSecret: mine.computeSecret(farKey) };
-  const eph = generateDhKeyPair(group);
+  const eph = ephemeral(group);
   return { group, ephemeralKeyPair: eph, sharedSecret: eph.computeSecret(farKey) };
 }
 

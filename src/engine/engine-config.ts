@@ -20,7 +20,7 @@ export type HotPathChoice = 'reference' | 'wasm';
 export interface EngineChoices {
   /** Packet cipher; default: the measured winner ('node', batched node:crypto). */
   cipher?: InlineCipherChoice | 'auto';
-  /** Reassembly backend; default: the measured winner ('wasm'). */
+  /** Reassembly backend; default: the measured winner ('reference', shared per endpoint). */
   reassembly?: HotPathChoice | 'auto';
   /** Fragment window backend for group multicast; default: the measured winner ('wasm'). */
   window?: HotPathChoice | 'auto';
@@ -49,8 +49,11 @@ export const MEASURED_ENGINE_WINNERS = {
     why: 'bench/results/crypto.json: batched node:crypto decrypt 0.83 us/packet at batch 64 vs WASM 4.16 us; encrypt 3.55 vs 4.04 us',
   },
   reassembly: {
-    choice: 'wasm' as HotPathChoice,
-    why: 'bench/results/reassembly.json: WASM 170 ns/fragment vs reference 307 ns (1 MiB, random order); 110 vs 219 ns (16 small flows)',
+    choice: 'reference' as HotPathChoice,
+    why:
+      'bench/results/sessions.json: the reference reassembler is shared by an endpoint\'s sessions and takes memory as it is used ' +
+      '(an idle session about 13-16 KiB in all), where a WASM one per session allocates 4.3 MiB up front; per fragment WASM is ' +
+      'faster (bench/results/reassembly.json: 170 vs 307 ns, 1 MiB random order), so choose it for few sessions with heavy traffic',
   },
   window: {
     choice: 'wasm' as HotPathChoice,

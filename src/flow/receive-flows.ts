@@ -187,7 +187,7 @@ export class ReceiveFlows {
   };
 
   private readonly handler: ReceiveFlowsHandler;
-  private readonly maxFlows: number;
+  private maxFlows: number;
   private readonly maxBufferedBytes: number;
   private readonly maxParkedFlows: number;
   private readonly lingerMs: number;
@@ -421,6 +421,22 @@ export class ReceiveFlows {
     this.enter(now);
     try {
       return this.policy.drain((flow) => this.writeFlowAck(builder, flow));
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * The session is closing (RFC 7016 section 3.5.5, wire-reference B.4): every open flow gives
+   * its slot and buffered fragments back to the reassembler and lingers as its sequence set, so
+   * late data is still acknowledged (C.4) but no longer delivered; flows opened from now on are
+   * rejected. Nothing is reported to the handler.
+   */
+  parkAll(now: number): void {
+    this.enter(now);
+    try {
+      this.maxFlows = 0;
+      for (const flow of this.flows.values()) if (flow.state === 'open') this.park(flow, 'complete', now);
     } finally {
       this.leave();
     }

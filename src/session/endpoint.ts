@@ -8,13 +8,15 @@ import { EventEmitter } from 'node:events';
 import { UdpTransport } from '../transport/udp-transport.js';
 import type { DatagramBatch, DatagramTransport, LocalAddress } from '../transport/datagram-transport.js';
 import { SystemClock, type Clock, type TimerHandle } from '../time/clock.js';
-import { Session, type SessionOptions } from './session.js';
+import { Session, type SessionContext, type SessionOptions } from './session.js';
+import { SharedReassembly } from './shared-reassembly.js';
 import { EndpointTimeCritical } from '../flow/congestion.js';
 import { Handshake, type HandshakeOptions } from './handshake/handshake.js';
 import { LoadBalancer, serverAdmission, type ServerAdmission } from './handshake/introduction.js';
 import { createFlashIdentity, type Identity } from './handshake/identity.js';
 import type { EstablishedSession, HandshakeAction, KnownSession, SessionDirectory, StartupChunk } from './handshake/actions.js';
 import { KeyTable } from '../engine/key-table.js';
+import type { ReassemblyConfig } from '../engine/reassembly/types.js';
 import { allocatePacketBatch, type PacketBatch, type PacketCipherSync } from '../engine/packet-batch.js';
 import { selectEngine, type EngineChoices, type EngineConfig } from '../engine/engine-config.js';
 import {
@@ -80,6 +82,11 @@ export interface EndpointOptions {
   session?: SessionOptions;
   /** SO_RCVBUF to request (performance baselines: at least 4 MiB). */
   recvBufferSize?: number;
+  /**
+   * Most datagrams decrypted (or encrypted) in one batch. The batches start small and double up
+   * to this as traffic needs them. Default 256.
+   */
+  maxBatchDatagrams?: number;
 }
 
 /** Endpoint counters (observability). Live object. */
@@ -124,7 +131,9 @@ export interface ConnectTarget {
   epd?: Uint8Array;
 }
 
-const MAX_BATCH = 1024;
+const DEFAULT_MAX_BATCH = 256;
+/** Datagrams a fresh batch holds; an endpoint that moves little traffic never grows it. */
+const INITIAL_BATCH = 4;
 const SLOT_BYTES = 1280; // a datagram: SSID + up to 1232 bytes of ciphertext + HMAC
 
 /** What a session packet of the current turn needs between decryption and dispatch. */
@@ -173,13 +182,18 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   private readonly sessions = new Map<number, Session>();
   private readonly timeCritical = new EndpointTimeCritical();
   private readonly pendingConnects = new Map<number, { resolve: (s: Session) => void; reject: (e: Error) => void }>();
+  /** Key slots given back by closed sessions; slots from nextKeySlot up were never used. */
   private readonly freeSlots: number[] = [];
-  private readonly recvBatch: PacketBatch;
+  private nextKeySlot = 0;
+  private readonly maxBatch: number;
+  private recvBatch: PacketBatch;
   private readonly recvMeta: Inbound[] = [];
-  private readonly sendBatch: PacketBatch;
+  private sendBatch: PacketBatch;
   private readonly sendMeta: Outbound[] = [];
   private readonly plaintextInfo: PlaintextInfo = { packetOffset: 0, sessionSequenceNumber: -1 };
-  private readonly startupWriter = new ByteWriter(new Uint8Array(4400));
+  private startupWriter: ByteWriter | undefined;
+  /** What every session gets from this endpoint (one object for all of them). */
+  private readonly sessionContext: SessionContext;
   private handshakeTimer: TimerHandle | undefined;
   private handshakeTimerAt = Infinity;
   private sendFlushScheduled = false;
@@ -219,13 +233,29 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
     this.clock = options.clock ?? new SystemClock();
     this.maxSessions = options.maxSessions ?? 4096;
     this.balancing = options.loadBalance !== undefined;
+    // Both grow on demand: the key table by slots set, the batches by datagrams per turn.
     this.keys = new KeyTable(this.maxSessions * 2);
-    for (let s = this.maxSessions * 2 - 1; s >= 0; s--) this.freeSlots.push(s);
     this.engine = isEngineConfig(options.engine) ? options.engine : selectEngine(options.engine);
     this.cipher = options.createCipher ? options.createCipher(this.keys) : this.engine.createCipher(this.keys);
     this.sessionOptions = { ...options.session, receive: { reassemblerKind: this.engine.reassembly, ...options.session?.receive } };
-    this.recvBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
-    this.sendBatch = allocatePacketBatch(MAX_BATCH, SLOT_BYTES);
+    this.maxBatch = Math.max(1, options.maxBatchDatagrams ?? DEFAULT_MAX_BATCH);
+    this.recvBatch = allocatePacketBatch(Math.min(INITIAL_BATCH, this.maxBatch), SLOT_BYTES);
+    this.sendBatch = allocatePacketBatch(Math.min(INITIAL_BATCH, this.maxBatch), SLOT_BYTES);
+    // With the reference reassembly, sessions share the endpoint's (memory on demand); a session
+    // given the WASM kind owns one (SessionContext.receiveMemory).
+    this.sessionContext = {
+      clock: this.clock,
+      timeCritical: this.timeCritical,
+      transmit: (s, packet, to) => this.transmit(s, packet, to),
+      wake: (s) => this.wakeSession(s),
+      forwardedIHello: (s, chunk, t) => this.onForwardedIHello(s, chunk, t),
+      closed: (s) => this.onSessionClosed(s),
+      receiveMemory: new SharedReassembly({
+        ...(options.session?.receive?.reassembly ? { reassembly: withoutPool(options.session.receive.reassembly) } : {}),
+        ...(options.session?.receive?.reassembly?.maxFlows !== undefined ? { flowsPerSession: options.session.receive.reassembly.maxFlows } : {}),
+        ...(options.session?.receive?.reassembly?.poolBytes !== undefined ? { sessionBufferBytes: options.session.receive.reassembly.poolBytes } : {}),
+      }),
+    };
     const directory: SessionDirectory = { byPeerId: (id) => this.knownSessions(id) };
     let loadBalancer: LoadBalancer | undefined;
     if (options.loadBalance) {
@@ -347,7 +377,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   private receiveBatch(batch: DatagramBatch, now: number): void {
-    const rb = this.recvBatch;
+    let rb = this.recvBatch;
     rb.count = 0;
     this.recvMeta.length = 0;
     let arena = 0;
@@ -374,10 +404,11 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
         this.counters.droppedIntegrity++;
         continue;
       }
-      if (rb.count === MAX_BATCH || arena + body > rb.data.length) {
+      if (rb.count === this.maxBatch) {
         this.decryptAndDispatch(now);
         arena = 0;
       }
+      if (rb.count === rb.offsets.length || arena + body > rb.data.length) rb = this.recvBatch = grownBatch(rb, this.maxBatch, arena + body);
       rb.data.set(d.subarray(SESSION_ID_BYTES, SESSION_ID_BYTES + body), arena);
       rb.offsets[rb.count] = arena;
       rb.lengths[rb.count] = body;
@@ -502,7 +533,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   }
 
   private full(): boolean {
-    return this.sessions.size >= this.maxSessions || this.freeSlots.length < 2;
+    return this.sessions.size >= this.maxSessions || this.freeSlots.length + this.keys.capacity - this.nextKeySlot < 2;
   }
 
   /** An IHello naming a peer ID other than ours: an introduction request, which opens no session here (B.5). */
@@ -525,20 +556,9 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
       }
       return;
     }
-    const session = new Session(
-      {
-        clock: this.clock,
-        timeCritical: this.timeCritical,
-        transmit: (s, packet, to) => this.transmit(s, packet, to),
-        wake: (s) => this.wakeSession(s),
-        forwardedIHello: (s, chunk, t) => this.onForwardedIHello(s, chunk, t),
-        closed: (s) => this.onSessionClosed(s),
-      },
-      e,
-      this.sessionOptions,
-    );
-    session.sendKeySlot = this.freeSlots.pop()!;
-    session.receiveKeySlot = this.freeSlots.pop()!;
+    const session = new Session(this.sessionContext, e, this.sessionOptions);
+    session.sendKeySlot = this.freeSlots.pop() ?? this.nextKeySlot++;
+    session.receiveKeySlot = this.freeSlots.pop() ?? this.nextKeySlot++;
     this.keys.set(session.sendKeySlot, e.envelopes.send.key);
     this.keys.set(session.receiveKeySlot, e.envelopes.receive.key);
     this.sessions.set(this.ssidValue(e.nearSessionId, 0), session);
@@ -623,7 +643,7 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
   // ---- send path ----
 
   private sendStartup(chunk: StartupChunk, to: SocketAddress, sessionId: Uint8Array, now: number): void {
-    const w = this.startupWriter;
+    const w = (this.startupWriter ??= new ByteWriter(new Uint8Array(4400)));
     w.pos = 0;
     const b = new PacketBuilder(w, 4256);
     b.begin({ timeCritical: false, timeCriticalReverse: false, mode: PacketMode.Startup, timestamp: Math.floor(now / 4) & 0xffff });
@@ -634,11 +654,12 @@ export class Endpoint extends EventEmitter<EndpointEvents> {
 
   /** Session packets: queued for the turn's encryption batch. */
   private transmit(s: Session, packet: Uint8Array, to?: SocketAddress): void {
-    const sb = this.sendBatch;
     const env = s.established.envelopes.send;
     const sseq = env.sequenceNumbers ? s.nextSendSequenceNumber++ : undefined;
     const prefix = plaintextPrefixLength(env, sseq);
-    if (sb.count === MAX_BATCH || (sb.count + 1) * SLOT_BYTES > sb.data.length) this.flushSends();
+    if (this.sendBatch.count === this.maxBatch) this.flushSends();
+    else if (this.sendBatch.count === this.sendBatch.offsets.length) this.sendBatch = grownBatch(this.sendBatch, this.maxBatch, 0);
+    const sb = this.sendBatch;
     const offset = sb.count * SLOT_BYTES;
     const bodyOffset = offset + SESSION_ID_BYTES;
     sb.data.set(packet, bodyOffset + prefix);
@@ -729,4 +750,26 @@ function isEngineConfig(e: EngineConfig | EngineChoices | undefined): e is Engin
 /** The rejection of an aborted operation: the signal's reason wrapped as ERR_ABORTED. */
 export function abortError(signal: AbortSignal): RtmfpError {
   return new RtmfpError('ERR_ABORTED', 'the operation was aborted', { cause: signal.reason });
+}
+
+/**
+ * A copy of `b` (its packets and bytes) with room for twice the datagrams, at most `max`, and at
+ * least `minBytes` of data.
+ */
+function grownBatch(b: PacketBatch, max: number, minBytes: number): PacketBatch {
+  const capacity = Math.max(b.count + 1, Math.min(max, b.offsets.length * 2));
+  const n = allocatePacketBatch(capacity, SLOT_BYTES);
+  if (n.data.length < minBytes) n.data = new Uint8Array(minBytes);
+  n.data.set(b.data.subarray(0, Math.min(b.data.length, n.data.length)));
+  n.offsets.set(b.offsets.subarray(0, b.count));
+  n.lengths.set(b.lengths.subarray(0, b.count));
+  n.keySlots.set(b.keySlots.subarray(0, b.count));
+  n.count = b.count;
+  return n;
+}
+
+/** A session's reassembly config as a shard's: its poolBytes is the session cap, not the shard's. */
+function withoutPool(c: Partial<ReassemblyConfig>): Partial<ReassemblyConfig> {
+  const { poolBytes: _p, maxFlows: _f, ...rest } = c;
+  return rest;
 }

@@ -22,6 +22,8 @@ import { ReceiveFlows, type FlowDecision, type ReceiveFlowsOptions } from '../fl
 import type { ReceiveFlowInfo } from '../flow/receive-flow.js';
 import type { Clock, TimerHandle } from '../time/clock.js';
 import { RtmfpError } from '../errors.js';
+import type { Reassembler } from '../engine/reassembly/types.js';
+import type { SharedReassembly } from './shared-reassembly.js';
 
 /** What the endpoint does for its sessions. */
 export interface SessionContext {
@@ -39,6 +41,11 @@ export interface SessionContext {
   forwardedIHello(session: Session, chunk: ForwardedIHelloChunk, now: number): void;
   /** The session reached CLOSED; the endpoint forgets it. */
   closed(session: Session): void;
+  /**
+   * Reassembly shared by the endpoint's sessions. Without it (or when the session's options ask
+   * for their own reassembler or the WASM one) the session owns a reassembler.
+   */
+  readonly receiveMemory?: SharedReassembly;
 }
 
 export interface SessionOptions {
@@ -208,12 +215,35 @@ function callApplication(clock: Clock, fn: () => void): void {
 export const DEFAULT_SESSION_SEND_BUFFER = 2 * 1024 * 1024;
 
 /**
- * The receiving side's reassembler, per session. Its areas are typed arrays allocated (and
- * zero-filled) when the session opens, so they are sized for one session rather than the
- * engine's generic defaults: measured over 40 loopback handshakes, 4.3 MiB instead of 8.8 MiB per
- * session and 3.8 ms instead of 5.2 ms per handshake. 2 MiB per flow still takes messages up to
- * 1024 fragments (about 1.2 MB); 32 flows leave room for several Flash NetStreams (3-4 flows each,
- * wire-reference E.3); a session processes one packet's records per call, so small batch areas do.
+ * Packet-building scratch (a writer with room for a packet plus the envelope's prefix and
+ * padding, and its builder), shared by every session: a session borrows one only while it
+ * builds, and the endpoint copies each finished packet out at once, so an idle session holds
+ * none. A session building inside another's build (an application callback) gets its own.
+ */
+const freeBuilders: PacketBuilder[] = [];
+
+function takeBuilder(maxPacketLength: number): PacketBuilder {
+  for (let i = freeBuilders.length - 1; i >= 0; i--) {
+    const b = freeBuilders[i]!;
+    if (b.w.buf.length < maxPacketLength + 64) continue;
+    freeBuilders.splice(i, 1);
+    b.maxLength = maxPacketLength;
+    return b;
+  }
+  return new PacketBuilder(new ByteWriter(new Uint8Array(maxPacketLength + 64)), maxPacketLength);
+}
+
+function giveBuilder(b: PacketBuilder): void {
+  if (freeBuilders.length < 16) freeBuilders.push(b);
+}
+
+/**
+ * The receiving side's reassembler when a session owns one (no endpoint-shared reassembly, or
+ * the WASM kind asked for). Sized for one session rather than the engine's generic defaults:
+ * 2 MiB per flow still takes messages up to 1024 fragments (about 1.2 MB); 32 flows leave room
+ * for several Flash NetStreams (3-4 flows each, wire-reference E.3); a session processes one
+ * packet's records per call, so small batch areas do. The reference kind takes its memory as it
+ * is used; the WASM kind allocates all of it (about 4.3 MiB) when the session opens.
  */
 export const SESSION_REASSEMBLY_DEFAULTS = {
   poolBytes: 2 * 1024 * 1024,
@@ -252,14 +282,16 @@ export class Session extends EventEmitter<SessionEvents> {
   readonly receive: ReceiveFlows;
   /** Next session sequence number to send, when the far end expects them (D.3). */
   nextSendSequenceNumber = 0;
-  /** Receive-side session sequence numbers within 32 of the highest (replay window, A.3). */
-  private readonly receivedSequenceNumbers = new Set<number>();
+  /** Receive-side replay window (A.3): bit i set when highest - i was received (i < 32). */
+  private receivedSequenceBits = 0;
   private highestReceivedSequenceNumber = -1;
   /** Key slots of this session in the endpoint's KeyTable (set by the endpoint). */
   sendKeySlot = -1;
   receiveKeySlot = -1;
 
   private readonly ctx: SessionContext;
+  /** The endpoint's reassembler this session shares, given back when it closes. */
+  private readonly sharedReassembler: Reassembler | undefined;
   /** The endpoint's clock: time, timers, deferrals and randomness for this session. */
   get clock(): Clock {
     return this.ctx.clock;
@@ -268,10 +300,12 @@ export class Session extends EventEmitter<SessionEvents> {
   private readonly timestamps: PacketTimestamps;
   /** Fragment payload size that always fits a packet of maxPacketLength (worst-case headers). */
   private readonly mss: number;
-  private readonly writer: ByteWriter;
-  private readonly builder: PacketBuilder;
+  /** Borrowed from the shared scratch while this session builds packets (see takeBuilder). */
+  private builder: PacketBuilder | undefined;
+  private buildDepth = 0;
   private readonly control: AnyChunk[] = [];
-  private readonly outgoing = new Map<number, OutgoingFlow>();
+  // Created on first use (as the maps below): an idle session has no flows and no pings.
+  private outgoing: Map<number, OutgoingFlow> | undefined;
   private nextFlowId = 2; // Mona hardcodes association 2 for the NetConnection flow (G.5)
   private lastReceivedAt: number;
   private lastPingSentAt = -Infinity;
@@ -282,8 +316,8 @@ export class Session extends EventEmitter<SessionEvents> {
   private timerAt = Infinity;
   private flushScheduled = false;
   /** Accepted incoming flows whose 'flow' event is still due. */
-  private readonly unannouncedFlows = new Set<ReceiveFlowInfo>();
-  private readonly pendingPings = new Map<string, { resolve: (rttMs: number) => void; sentAt: number }>();
+  private unannouncedFlows: Set<ReceiveFlowInfo> | undefined;
+  private pendingPings: Map<string, { resolve: (rttMs: number) => void; sentAt: number }> | undefined;
   /** A candidate new far address and the nonce that must come back from it (B.7). */
   private mobility: { address: SocketAddress; nonce: Uint8Array; sentAt: number } | undefined;
 
@@ -315,9 +349,18 @@ export class Session extends EventEmitter<SessionEvents> {
     this.mss = mssForPacketLength(this.options.maxPacketLength);
     this.congestion = new CongestionController({ mss: this.mss, rtt: this.rtt, endpoint: ctx.timeCritical });
     this.scheduler = new FlowScheduler({ congestion: this.congestion, rtt: this.rtt });
+    const shared = ctx.receiveMemory;
+    const own = !shared || options.receive?.reassembler !== undefined || options.receive?.reassemblerKind === 'wasm';
+    this.sharedReassembler = own ? undefined : shared.acquire();
     this.receive = new ReceiveFlows({
       ...options.receive,
-      reassembly: { ...SESSION_REASSEMBLY_DEFAULTS, ...options.receive?.reassembly },
+      ...(this.sharedReassembler
+        ? {
+            reassembler: this.sharedReassembler,
+            maxFlows: options.receive?.maxFlows ?? shared!.flowsPerSession,
+            maxBufferedBytes: options.receive?.maxBufferedBytes ?? shared!.sessionBufferBytes,
+          }
+        : { reassembly: { ...SESSION_REASSEMBLY_DEFAULTS, ...options.receive?.reassembly } }),
       isSendFlowOpen: (id) => this.scheduler.flow(id) !== undefined,
       handler: {
         onFlow: (f) => {
@@ -325,7 +368,7 @@ export class Session extends EventEmitter<SessionEvents> {
           if (d !== false && !(typeof d === 'object' && d.accept === false)) {
             // Deferred, but never after the flow's first message: one packet can open a flow and
             // complete messages on it (seen with rtmfp-cpp's fcclient).
-            this.unannouncedFlows.add(f);
+            (this.unannouncedFlows ??= new Set()).add(f);
             this.ctx.clock.defer(() => this.announceFlow(f));
           }
           return d;
@@ -335,9 +378,6 @@ export class Session extends EventEmitter<SessionEvents> {
         onComplete: (f) => (this.announceFlow(f), callApplication(this.ctx.clock, () => this.emit('flowComplete', f))),
       },
     });
-    // Room for the packet plus the envelope's prefix and padding (the endpoint copies it out).
-    this.writer = new ByteWriter(new Uint8Array(this.options.maxPacketLength + 64));
-    this.builder = new PacketBuilder(this.writer, this.options.maxPacketLength);
   }
 
   get open(): boolean {
@@ -398,7 +438,7 @@ export class Session extends EventEmitter<SessionEvents> {
       complete: () => {
         callApplication(this.ctx.clock, () => outgoing?.emit('complete'));
         this.scheduler.removeFlow(flow);
-        this.outgoing.delete(flowId);
+        this.outgoing?.delete(flowId);
       },
     };
     const flow = new SendFlow({
@@ -417,7 +457,7 @@ export class Session extends EventEmitter<SessionEvents> {
     });
     this.scheduler.addFlow(flow);
     outgoing = new OutgoingFlow(this, flow);
-    this.outgoing.set(flowId, outgoing);
+    (this.outgoing ??= new Map()).set(flowId, outgoing);
     return outgoing;
   }
 
@@ -443,15 +483,15 @@ export class Session extends EventEmitter<SessionEvents> {
     return new Promise<number>((resolve, reject) => {
       const onAbort = (): void => {
         timer.cancel();
-        if (this.pendingPings.delete(key)) reject(new RtmfpError('ERR_ABORTED', 'the ping was aborted', { cause: signal?.reason }));
+        if (this.pendingPings?.delete(key)) reject(new RtmfpError('ERR_ABORTED', 'the ping was aborted', { cause: signal?.reason }));
       };
       const timer = this.ctx.clock.setTimer(now + timeoutMs, () => {
         signal?.removeEventListener('abort', onAbort);
-        if (this.pendingPings.delete(key)) reject(new RtmfpError('ERR_PING_TIMEOUT', `no Ping Reply within ${timeoutMs} ms`));
+        if (this.pendingPings?.delete(key)) reject(new RtmfpError('ERR_PING_TIMEOUT', `no Ping Reply within ${timeoutMs} ms`));
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pendingPings.set(key, {
-        resolve: (rtt) => {
+      (this.pendingPings ??= new Map()).set(key, {
+        resolve: (rtt: number) => {
           timer.cancel();
           signal?.removeEventListener('abort', onAbort);
           if (Number.isNaN(rtt)) reject(new RtmfpError('ERR_SESSION_CLOSED', 'session closed before the Ping Reply'));
@@ -492,12 +532,17 @@ export class Session extends EventEmitter<SessionEvents> {
    * and anything 32 or more below the highest seen; records the rest.
    */
   acceptSessionSequenceNumber(n: number): boolean {
-    if (n <= this.highestReceivedSequenceNumber - 32 || this.receivedSequenceNumbers.has(n)) return false;
-    this.receivedSequenceNumbers.add(n);
-    if (n > this.highestReceivedSequenceNumber) {
+    const top = this.highestReceivedSequenceNumber;
+    if (n <= top - 32) return false;
+    if (n > top) {
+      const shift = n - top;
+      this.receivedSequenceBits = ((shift >= 32 ? 0 : this.receivedSequenceBits << shift) | 1) >>> 0;
       this.highestReceivedSequenceNumber = n;
-      for (const old of this.receivedSequenceNumbers) if (old <= n - 32) this.receivedSequenceNumbers.delete(old);
+      return true;
     }
+    const bit = 1 << (top - n);
+    if (this.receivedSequenceBits & bit) return false;
+    this.receivedSequenceBits = (this.receivedSequenceBits | bit) >>> 0;
     return true;
   }
 
@@ -588,6 +633,8 @@ export class Session extends EventEmitter<SessionEvents> {
       }
     }
     if (this.state === 'open' || this.state === 'nearclose' || this.state === 'farclose') this.receive.onPacket(chunks, now);
+    // Lingering after a far close only re-acks (B.4): the flows keep their sequence sets, not buffers.
+    if (closedByFar) this.receive.parkAll(now);
     this.scheduler.onPacketProcessed(now);
     // flushNow false: the endpoint flushes once after the whole batch (acks coalesced per turn).
     if (flushNow || closedByFar) this.flush(now);
@@ -602,6 +649,15 @@ export class Session extends EventEmitter<SessionEvents> {
    */
   flush(now: number): void {
     if (this.state === 'closed') return;
+    this.buildDepth++;
+    try {
+      this.flushPackets(now);
+    } finally {
+      this.doneBuilding();
+    }
+  }
+
+  private flushPackets(now: number): void {
     let packets = 0;
     while (packets < this.options.maxPacketsPerFlush) {
       const ackDue = this.receive.ackDue(now);
@@ -659,7 +715,7 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Emits 'flow' for `f` once, before anything else about it. */
   private announceFlow(f: ReceiveFlowInfo): void {
-    if (this.unannouncedFlows.delete(f)) callApplication(this.ctx.clock, () => this.emit('flow', f));
+    if (this.unannouncedFlows?.delete(f)) callApplication(this.ctx.clock, () => this.emit('flow', f));
   }
 
   private beginPacket(now: number): PacketBuilder {
@@ -670,10 +726,11 @@ export class Session extends EventEmitter<SessionEvents> {
       mode: this.role === 'initiator' ? PacketMode.Initiator : PacketMode.Responder,
       ...fields,
     };
-    this.writer.pos = 0;
-    this.builder.begin(header, 0);
+    const b = (this.builder ??= takeBuilder(this.options.maxPacketLength));
+    b.w.pos = 0;
+    b.begin(header, 0);
     this.pendingTimestampFields = fields;
-    return this.builder;
+    return b;
   }
 
   private pendingTimestampFields: { timestamp?: number; timestampEcho?: number } = {};
@@ -688,6 +745,23 @@ export class Session extends EventEmitter<SessionEvents> {
 
   /** Sends the queued control chunks now, without data (used on the way to CLOSED). */
   private flushControlOnly(now: number): void {
+    this.buildDepth++;
+    try {
+      this.flushControlPackets(now);
+    } finally {
+      this.doneBuilding();
+    }
+  }
+
+  /** Gives the packet scratch back once no build of this session is under way. */
+  private doneBuilding(): void {
+    if (--this.buildDepth === 0 && this.builder) {
+      giveBuilder(this.builder);
+      this.builder = undefined;
+    }
+  }
+
+  private flushControlPackets(now: number): void {
     while (this.control.length > 0) {
       const b = this.beginPacket(now);
       while (this.control.length > 0 && b.append(this.control[0]!)) this.control.shift();
@@ -725,9 +799,9 @@ export class Session extends EventEmitter<SessionEvents> {
       return;
     }
     const key = Buffer.from(echo).toString('hex');
-    const p = this.pendingPings.get(key);
+    const p = this.pendingPings?.get(key);
     if (p) {
-      this.pendingPings.delete(key);
+      this.pendingPings!.delete(key);
       p.resolve(now - p.sentAt);
     }
   }
@@ -742,10 +816,15 @@ export class Session extends EventEmitter<SessionEvents> {
     if (this.mobility && sameSocketAddress(this.mobility.address, from) && now - this.mobility.sentAt < 1000) return;
     const nonce = this.ctx.clock.random(PING_NONCE_BYTES);
     this.mobility = { address: from, nonce, sentAt: now };
-    const b = this.beginPacket(now);
-    b.append({ type: ChunkType.Ping, message: nonce });
-    this.counters.pingsSent++;
-    this.sendBuilt(b, from);
+    this.buildDepth++;
+    try {
+      const b = this.beginPacket(now);
+      b.append({ type: ChunkType.Ping, message: nonce });
+      this.counters.pingsSent++;
+      this.sendBuilt(b, from);
+    } finally {
+      this.doneBuilding();
+    }
   }
 
   private reschedule(now: number): void {
@@ -780,8 +859,10 @@ export class Session extends EventEmitter<SessionEvents> {
     this.timer?.cancel();
     this.timer = undefined;
     this.receive.close();
-    for (const p of this.pendingPings.values()) p.resolve(Number.NaN);
-    this.pendingPings.clear();
+    if (this.sharedReassembler) this.ctx.receiveMemory?.release(this.sharedReassembler);
+    const pings = this.pendingPings;
+    this.pendingPings = undefined;
+    if (pings) for (const p of pings.values()) p.resolve(Number.NaN);
     this.ctx.closed(this);
     if (wasOpen) callApplication(this.ctx.clock, () => this.emit('close', reason));
   }

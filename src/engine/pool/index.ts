@@ -4,3 +4,4 @@ export { PoolPacketCipher, type PoolPacketCipherOptions, type PoolHandoff } from
 export { PoolDiffieHellman } from './pool-diffie-hellman.js';
 export { BufferPool } from './buffer-pool.js';
 export type { PoolDhKeyPair, PoolCipherBackend } from './tasks.js';
+export { DhKeyReserve, type DhKeyReserveOptions } from './dh-key-reserve.js';

@@ -30,11 +30,17 @@ const enum Slot {
   Delivered = 3,
 }
 
+/** Slots of a flow's ring when it opens; it doubles on demand up to the layout's ringSize. */
+const INITIAL_RING = 16;
+
 /**
  * The receiving state of one flow (RFC 7016 §3.6.3). Slots are a ring indexed by sequence
- * number modulo ringSize; every occupied slot's sequence number lies in
- * (deliveredThrough, deliveredThrough + ringSize], which the window check and the
- * message-length cap guarantee (cumulativeAck - deliveredThrough <= maxFragmentsPerMessage).
+ * number modulo `size`; every occupied slot's sequence number lies in
+ * (deliveredThrough, deliveredThrough + size], which the window check and the
+ * message-length cap guarantee (cumulativeAck - deliveredThrough <= maxFragmentsPerMessage)
+ * for the layout's ringSize. The ring starts small and doubles when a number beyond it is
+ * admitted (an idle or in-order flow never pays for the whole window), and drops back when the
+ * flow closes.
  */
 class FlowReceiver {
   open = false;
@@ -64,26 +70,56 @@ class FlowReceiver {
   abandonedRuns = 0;
   abandonedBytes = 0;
 
-  readonly state: Uint8Array;
-  readonly fra: Uint8Array;
-  readonly length: Uint16Array;
-  readonly block: Int32Array;
+  size = 0;
+  mask = 0;
+  state!: Uint8Array;
+  fra!: Uint8Array;
+  length!: Uint16Array;
+  block!: Int32Array;
   /**
    * Length of the run of linked Buffered slots (one message's contiguous fragments), valid at
    * both ends of the run. Runs never cross a message boundary: a begin or whole never links to
    * its left, an end or whole never to its right.
    */
-  readonly run: Uint32Array;
+  run!: Uint32Array;
 
-  constructor(ringSize: number) {
-    this.state = new Uint8Array(ringSize);
-    this.fra = new Uint8Array(ringSize);
-    this.length = new Uint16Array(ringSize);
-    this.block = new Int32Array(ringSize);
-    this.run = new Uint32Array(ringSize);
+  constructor(size: number) {
+    this.allocate(size);
   }
 
-  reset(network: boolean): void {
+  /** Fresh (empty) ring arrays of `size` slots, a power of two. */
+  allocate(size: number): void {
+    this.size = size;
+    this.mask = size - 1;
+    this.state = new Uint8Array(size);
+    this.fra = new Uint8Array(size);
+    this.length = new Uint16Array(size);
+    this.block = new Int32Array(size);
+    this.run = new Uint32Array(size);
+  }
+
+  /** Doubles the ring until it has `need` slots, moving every slot above deliveredThrough. */
+  grow(need: number): void {
+    let size = this.size;
+    while (size < need) size *= 2;
+    const { state, fra, length, block, run, mask: oldMask } = this;
+    const from = this.deliveredThrough + 1;
+    const to = this.deliveredThrough + this.size;
+    this.allocate(size);
+    const mask = this.mask;
+    for (let q = from; q <= to; q++) {
+      const o = q & oldMask;
+      if (state[o] === Slot.Empty) continue;
+      const n = q & mask;
+      this.state[n] = state[o]!;
+      this.fra[n] = fra[o]!;
+      this.length[n] = length[o]!;
+      this.block[n] = block[o]!;
+      this.run[n] = run[o]!;
+    }
+  }
+
+  reset(network: boolean, initialSize: number): void {
     this.open = true;
     this.network = network;
     this.deliveredThrough = 0;
@@ -106,29 +142,54 @@ class FlowReceiver {
     this.deliveredBytes = 0;
     this.abandonedRuns = 0;
     this.abandonedBytes = 0;
-    this.state.fill(Slot.Empty);
+    if (this.size !== initialSize) this.allocate(initialSize);
+    else this.state.fill(Slot.Empty);
   }
 }
 
+/** Areas of ReassemblyArrays the reference implementation sizes on demand (getters below). */
+type GrownArrayName = 'batchData' | 'deliveryData';
+
 /** The typed arrays of the Reassembler interface, created by placeReassemblyArrays. */
-export interface ReferenceReassembler extends Readonly<ReassemblyArrays> {}
+export interface ReferenceReassembler extends Readonly<Omit<ReassemblyArrays, GrownArrayName>> {}
+
+/** Output rows (deliveries, abandonments) and ack ranges the arrays start with; they double on demand. */
+const INITIAL_ROWS = 16;
+/** Pool blocks of the first pool allocation; the pool doubles on demand up to poolBlocks. */
+const INITIAL_POOL_BLOCKS = 16;
+/** Bytes of the first delivery area; it doubles on demand up to deliveryBytes. */
+const INITIAL_DELIVERY_BYTES = 16 * 1024;
 
 /**
  * Plain TypeScript reassembler. Staging, pool and delivery area share one ArrayBuffer so every
  * copy is a `copyWithin` (no subarray object per fragment, never Buffer.concat).
+ *
+ * Memory is taken as it is used, never for the whole configuration up front: the buffer is
+ * allocated at the first batch, the pool and the delivery area double when they run out (up to
+ * poolBytes and deliveryBytes; growing moves bytes, block numbers and delivery offsets stay
+ * valid), output rows and flow rings double likewise, and everything but the flow slots is
+ * given back when the last flow closes. An idle instance holds no buffer at all, so one
+ * reassembler shared by thousands of mostly idle sessions costs what they buffer, not what they
+ * could.
  */
 export class ReferenceReassembler implements Reassembler {
   readonly kind = 'reference' as const;
   readonly config: Readonly<ReassemblyLayout>;
 
-  /** batchData | pool | delivery area, one buffer. */
-  private readonly memory: Uint8Array;
+  /** batchData | pool | delivery area, one buffer; empty until the first batch. */
+  private memory: Uint8Array = EMPTY_BYTES;
+  private staging: Uint8Array = EMPTY_BYTES;
+  private delivery: Uint8Array = EMPTY_BYTES;
   private readonly poolBase: number;
-  private readonly deliveryBase: number;
-  private readonly freeBlocks: Int32Array;
-  private freeTop: number;
+  private deliveryBase: number;
+  /** Pool blocks allocated so far (<= poolBlocks). */
+  private poolAllocated = 0;
+  private freeBlocks: Int32Array = new Int32Array(0);
+  private freeTop = 0;
   private readonly flows: FlowReceiver[] = [];
-  private readonly mask: number;
+  /** Every slot below this one is open (openFlow takes the lowest free slot). */
+  private lowestFree = 0;
+  private readonly initialRing: number;
   private deliveryUsed = 0;
   private delivered = 0;
   private abandoned = 0;
@@ -139,35 +200,59 @@ export class ReferenceReassembler implements Reassembler {
   private readonly outcome: BatchOutcome = { delivered: 0, abandoned: 0 };
 
   constructor(partial: Partial<ReassemblyConfig> = {}) {
-    const c = resolveReassemblyConfig(partial);
+    const c = resolveReassemblyConfig(partial, false);
     this.config = Object.freeze(c);
-    this.mask = c.ringSize - 1;
+    this.initialRing = Math.min(INITIAL_RING, c.ringSize);
     this.poolBase = c.batchDataBytes;
-    this.deliveryBase = this.poolBase + c.poolBlocks * c.blockBytes;
-    this.memory = new Uint8Array(this.deliveryBase + c.deliveryBytes);
-    // The two byte areas are views of `memory`; the descriptor arrays are separate.
-    const inMemory: Partial<Record<ReassemblyArrayName, number>> = { batchData: 0, deliveryData: this.deliveryBase };
-    const buffer = this.memory.buffer;
-    placeReassemblyArrays(this, c, <T>(type: TypedArrayType<T>, name: ReassemblyArrayName, length: number): T => {
-      const at = inMemory[name];
-      return at === undefined ? freshArray(type, name, length) : new type(buffer, at, length);
+    this.deliveryBase = this.poolBase;
+    // The byte areas come from `memory` (getters); output rows and ack ranges start small.
+    const grown: Partial<Record<ReassemblyArrayName, number>> = {
+      batchData: 0,
+      deliveryData: 0,
+      deliveryFlow: INITIAL_ROWS,
+      deliveryFirst: INITIAL_ROWS,
+      deliveryLast: INITIAL_ROWS,
+      deliveryOffset: INITIAL_ROWS,
+      deliveryLength: INITIAL_ROWS,
+      abandonFlow: INITIAL_ROWS,
+      abandonFirst: INITIAL_ROWS,
+      abandonLast: INITIAL_ROWS,
+      abandonFragments: INITIAL_ROWS,
+      abandonBytes: INITIAL_ROWS,
+      ackFrom: Math.min(INITIAL_ROWS, c.maxAckRanges),
+      ackTo: Math.min(INITIAL_ROWS, c.maxAckRanges),
+    };
+    const target = {} as ReassemblyArrays;
+    placeReassemblyArrays(target, c, <T>(type: TypedArrayType<T>, name: ReassemblyArrayName, length: number): T => {
+      const n = grown[name];
+      return freshArray(type, name, n === undefined ? length : Math.min(n, length));
     });
-    this.freeBlocks = new Int32Array(c.poolBlocks);
-    // Hand out low blocks first (stack popped from the top).
-    for (let i = 0; i < c.poolBlocks; i++) this.freeBlocks[i] = c.poolBlocks - 1 - i;
-    this.freeTop = c.poolBlocks;
+    const { batchData: _b, deliveryData: _d, ...arrays } = target;
+    Object.assign(this, arrays);
+  }
+
+  /** Batch staging (allocated at first use: an instance that never receives holds no buffer). */
+  get batchData(): Uint8Array {
+    if (this.memory.length === 0) this.resize(0, 0);
+    return this.staging;
+  }
+
+  /** The delivery area of the last call. */
+  get deliveryData(): Uint8Array {
+    return this.delivery;
   }
 
   openFlow(order: DeliveryOrder = 'sequence'): number {
-    for (let i = 0; i < this.config.maxFlows; i++) {
+    for (let i = this.lowestFree; i < this.config.maxFlows; i++) {
       let f = this.flows[i];
       if (f?.open) continue;
       if (!f) {
-        f = new FlowReceiver(this.config.ringSize);
+        f = new FlowReceiver(this.initialRing);
         this.flows[i] = f;
       }
-      f.reset(order === 'network');
+      f.reset(order === 'network', this.initialRing);
       this.openFlows++;
+      this.lowestFree = i + 1;
       return i;
     }
     throw new ReassemblyError(ReassemblyErrorCode.FlowLimit, `all ${this.config.maxFlows} flow slots are open`);
@@ -175,19 +260,23 @@ export class ReferenceReassembler implements Reassembler {
 
   closeFlow(flow: number): void {
     const f = this.flowAt(flow);
-    for (let p = 0; p < this.config.ringSize; p++) {
+    for (let p = 0; p < f.size; p++) {
       if (f.state[p] === Slot.Buffered) this.freeBlocks[this.freeTop++] = f.block[p]!;
-      f.state[p] = Slot.Empty;
     }
+    // The slot keeps a small ring for its next flow; a grown one is given back.
+    if (f.size !== this.initialRing) f.allocate(this.initialRing);
+    else f.state.fill(Slot.Empty);
     this.sumHoles -= f.holes;
     f.open = false;
     this.openFlows--;
+    if (flow < this.lowestFree) this.lowestFree = flow;
+    if (this.openFlows === 0) this.release();
   }
 
   flowState(flow: number): FlowState {
     const f = this.flowAt(flow);
     const c = this.config;
-    const free = Math.min(c.flowBlocks - f.blocksUsed - f.holes, this.freeTop - this.sumHoles);
+    const free = Math.min(c.flowBlocks - f.blocksUsed - f.holes, this.poolFree() - this.sumHoles);
     return {
       open: true,
       order: f.network ? 'network' : 'sequence',
@@ -214,9 +303,8 @@ export class ReferenceReassembler implements Reassembler {
 
   ackRanges(flow: number): number {
     const f = this.flowAt(flow);
-    const { state } = f;
-    const mask = this.mask;
-    const hi = Math.min(f.highest, f.deliveredThrough + this.config.ringSize);
+    const { state, mask } = f;
+    const hi = Math.min(f.highest, f.deliveredThrough + f.size);
     const max = this.config.maxAckRanges;
     let n = 0;
     let q = f.cumulativeAck + 1;
@@ -225,6 +313,7 @@ export class ReferenceReassembler implements Reassembler {
       if (q > hi) break;
       const from = q;
       while (q <= hi && state[q & mask] !== Slot.Empty) q++;
+      if (n === this.ackFrom.length) this.growAckRows();
       this.ackFrom[n] = from;
       this.ackTo[n] = q - 1;
       n++;
@@ -236,9 +325,17 @@ export class ReferenceReassembler implements Reassembler {
     return {
       openFlows: this.openFlows,
       poolBlocks: this.config.poolBlocks,
-      poolBlocksUsed: this.config.poolBlocks - this.freeTop,
+      poolBlocksUsed: this.poolAllocated - this.freeTop,
       invalidRecords: this.invalidRecords,
     };
+  }
+
+  /** Bytes this instance holds in typed arrays now (buffers, rows, flow rings). */
+  allocatedBytes(): number {
+    let n = this.memory.byteLength + this.freeBlocks.byteLength + (this.ackFrom.length + this.ackTo.length) * 8;
+    n += (this.deliveryFlow.length + this.abandonFlow.length) * 32;
+    for (const f of this.flows) if (f) n += f.size * 12;
+    return n;
   }
 
   message(i: number): Uint8Array {
@@ -246,11 +343,12 @@ export class ReferenceReassembler implements Reassembler {
       throw new ReassemblyError(ReassemblyErrorCode.BadFlow, `no delivered message ${i}`);
     }
     const off = this.deliveryOffset[i]!;
-    return this.deliveryData.subarray(off, off + this.deliveryLength[i]!);
+    return this.delivery.subarray(off, off + this.deliveryLength[i]!);
   }
 
   process(count: number): BatchOutcome {
     checkBatchCount(count, this.config.maxBatch);
+    if (this.memory.length === 0) this.resize(0, 0);
     this.deliveryUsed = 0;
     this.delivered = 0;
     this.abandoned = 0;
@@ -258,6 +356,115 @@ export class ReferenceReassembler implements Reassembler {
     this.outcome.delivered = this.delivered;
     this.outcome.abandoned = this.abandoned;
     return this.outcome;
+  }
+
+  // ---- memory on demand ----
+
+  /** Free pool blocks: on the stack, plus those not allocated yet. */
+  private poolFree(): number {
+    return this.freeTop + this.config.poolBlocks - this.poolAllocated;
+  }
+
+  /**
+   * Reallocates `memory` with `poolBlocks` pool blocks and a delivery area of `deliveryBytes`
+   * (each at least what it has), keeping the staging bytes, every pool block and the delivery
+   * bytes of the current call where their offsets expect them.
+   */
+  private resize(poolBlocks: number, deliveryBytes: number): void {
+    const c = this.config;
+    const pool = Math.max(poolBlocks, this.poolAllocated);
+    const deliveryBase = this.poolBase + pool * c.blockBytes;
+    const old = this.memory;
+    const size = deliveryBase + Math.max(deliveryBytes, old.length > 0 ? this.delivery.length : 0);
+    const memory = new Uint8Array(size);
+    if (old.length > 0) {
+      memory.set(old.subarray(0, this.poolBase + this.poolAllocated * c.blockBytes));
+      memory.set(old.subarray(this.deliveryBase, this.deliveryBase + this.deliveryUsed), deliveryBase);
+    }
+    this.memory = memory;
+    this.deliveryBase = deliveryBase;
+    this.staging = memory.subarray(0, c.batchDataBytes);
+    this.delivery = memory.subarray(deliveryBase);
+    if (pool > this.poolAllocated) {
+      // New blocks go on the stack below the free ones, highest first, so low blocks go out first.
+      const free = new Int32Array(pool);
+      let k = 0;
+      for (let b = pool - 1; b >= this.poolAllocated; b--) free[k++] = b;
+      free.set(this.freeBlocks.subarray(0, this.freeTop), k);
+      this.freeBlocks = free;
+      this.freeTop = k + this.freeTop;
+      this.poolAllocated = pool;
+    }
+  }
+
+  /** A block from the pool, growing it when the stack is empty (admission already checked room). */
+  private takeBlock(): number {
+    if (this.freeTop === 0) this.resize(Math.min(this.config.poolBlocks, Math.max(INITIAL_POOL_BLOCKS, this.poolAllocated * 2)), 0);
+    return this.freeBlocks[--this.freeTop]!;
+  }
+
+  /** Room for `bytes` more in the delivery area of this call. */
+  private reserveDelivery(bytes: number): void {
+    const need = this.deliveryUsed + bytes;
+    if (need <= this.delivery.length) return;
+    let size = Math.max(INITIAL_DELIVERY_BYTES, this.delivery.length * 2);
+    while (size < need) size *= 2;
+    this.resize(0, Math.min(size, Math.max(need, this.config.deliveryBytes)));
+  }
+
+  /** One more delivery row (k is the row about to be written). */
+  private deliveryRow(k: number): void {
+    if (k < this.deliveryFlow.length) return;
+    const n = this.deliveryFlow.length * 2;
+    const self = this as unknown as ReassemblyArrays;
+    self.deliveryFlow = grownCopy(this.deliveryFlow, n);
+    self.deliveryFirst = grownCopy(this.deliveryFirst, n);
+    self.deliveryLast = grownCopy(this.deliveryLast, n);
+    self.deliveryOffset = grownCopy(this.deliveryOffset, n);
+    self.deliveryLength = grownCopy(this.deliveryLength, n);
+  }
+
+  private abandonRow(k: number): void {
+    if (k < this.abandonFlow.length) return;
+    const n = this.abandonFlow.length * 2;
+    const self = this as unknown as ReassemblyArrays;
+    self.abandonFlow = grownCopy(this.abandonFlow, n);
+    self.abandonFirst = grownCopy(this.abandonFirst, n);
+    self.abandonLast = grownCopy(this.abandonLast, n);
+    self.abandonFragments = grownCopy(this.abandonFragments, n);
+    self.abandonBytes = grownCopy(this.abandonBytes, n);
+  }
+
+  private growAckRows(): void {
+    const n = Math.min(this.config.maxAckRanges, this.ackFrom.length * 2);
+    const self = this as unknown as ReassemblyArrays;
+    self.ackFrom = grownCopy(this.ackFrom, n);
+    self.ackTo = grownCopy(this.ackTo, n);
+  }
+
+  /** No flow open: give back the buffer, the pool and grown rows (nothing is held). */
+  private release(): void {
+    // Views of the last call's deliveries stay valid: the old buffer is dropped, not cleared.
+    this.memory = EMPTY_BYTES;
+    this.staging = EMPTY_BYTES;
+    this.poolAllocated = 0;
+    this.freeBlocks = new Int32Array(0);
+    this.freeTop = 0;
+    const self = this as unknown as ReassemblyArrays;
+    if (this.deliveryFlow.length > INITIAL_ROWS) {
+      self.deliveryFlow = new Int32Array(INITIAL_ROWS);
+      self.deliveryFirst = new Float64Array(INITIAL_ROWS);
+      self.deliveryLast = new Float64Array(INITIAL_ROWS);
+      self.deliveryOffset = new Uint32Array(INITIAL_ROWS);
+      self.deliveryLength = new Uint32Array(INITIAL_ROWS);
+    }
+    if (this.abandonFlow.length > INITIAL_ROWS) {
+      self.abandonFlow = new Int32Array(INITIAL_ROWS);
+      self.abandonFirst = new Float64Array(INITIAL_ROWS);
+      self.abandonLast = new Float64Array(INITIAL_ROWS);
+      self.abandonFragments = new Uint32Array(INITIAL_ROWS);
+      self.abandonBytes = new Uint32Array(INITIAL_ROWS);
+    }
   }
 
   private flowAt(flow: number): FlowReceiver {
@@ -298,11 +505,14 @@ export class ReferenceReassembler implements Reassembler {
         return Verdict.Invalid;
       }
     }
-    const mask = this.mask;
     const csn0 = f.cumulativeAck;
     const D = f.deliveredThrough;
+    // A number the window admits (and its right neighbour, which store() looks at) must map into
+    // the ring: grow it first. Within the window this never exceeds the layout's ringSize.
+    if (seq <= csn0 + c.windowSequences && seq + 1 - D > f.size) f.grow(Math.min(c.ringSize, seq + 1 - D));
+    const mask = f.mask;
     const p = seq & mask;
-    const fresh = seq > csn0 && (seq > D + c.ringSize || f.state[p] === Slot.Empty);
+    const fresh = seq > csn0 && (seq > D + f.size || f.state[p] === Slot.Empty);
     if (fresh) {
       // Nothing may follow FIN, and FIN may not move (C.1, C.4).
       const finalKnown = f.finalSequence >= 0;
@@ -343,7 +553,7 @@ export class ReferenceReassembler implements Reassembler {
       if (fin) f.finalSequence = seq;
     }
     // Extend the cumulative ack over slots already in the set.
-    const limit = f.deliveredThrough + c.ringSize;
+    const limit = f.deliveredThrough + f.size;
     while (f.cumulativeAck < limit && f.state[(f.cumulativeAck + 1) & mask] !== Slot.Empty) {
       f.cumulativeAck++;
       f.aboveCsn--;
@@ -367,7 +577,7 @@ export class ReferenceReassembler implements Reassembler {
     const highest = seq > f.highest ? seq : f.highest;
     const holes = highest - f.cumulativeAck - f.aboveCsn - above;
     const add = block ? 1 : 0;
-    if (f.blocksUsed + add + holes > c.flowBlocks || c.poolBlocks - this.freeTop + add + this.sumHoles - f.holes + holes > c.poolBlocks) {
+    if (f.blocksUsed + add + holes > c.flowBlocks || c.poolBlocks - this.poolFree() + add + this.sumHoles - f.holes + holes > c.poolBlocks) {
       f.refusedCapacity++;
       return Verdict.RefusedCapacity;
     }
@@ -386,8 +596,8 @@ export class ReferenceReassembler implements Reassembler {
 
   /** Moves the cumulative ack up to an FSN, uncounting the occupied slots it passes. */
   private advanceTo(f: FlowReceiver, fsn: number): void {
-    const mask = this.mask;
-    const end = Math.min(fsn, f.deliveredThrough + this.config.ringSize);
+    const mask = f.mask;
+    const end = Math.min(fsn, f.deliveredThrough + f.size);
     for (let q = f.cumulativeAck + 1; f.aboveCsn > 0 && q <= end; q++) {
       if (f.state[q & mask] !== Slot.Empty) f.aboveCsn--;
     }
@@ -399,7 +609,7 @@ export class ReferenceReassembler implements Reassembler {
   /** Copies a fragment into a pool block and links it to its neighbours. */
   private store(f: FlowReceiver, slot: number, seq: number, fra: number, off: number, len: number): Verdict {
     const c = this.config;
-    const mask = this.mask;
+    const mask = f.mask;
     const { state, run } = f;
     let leftLen = 0;
     let rightLen = 0;
@@ -419,7 +629,7 @@ export class ReferenceReassembler implements Reassembler {
       return Verdict.RefusedMessageLimit;
     }
     if (this.admit(f, seq, true) !== Verdict.Accepted) return Verdict.RefusedCapacity;
-    const b = this.freeBlocks[--this.freeTop]!;
+    const b = this.takeBlock();
     this.memory.copyWithin(this.poolBase + b * c.blockBytes, off, off + len);
     const p = seq & mask;
     state[p] = Slot.Buffered;
@@ -445,7 +655,7 @@ export class ReferenceReassembler implements Reassembler {
    * orphaned middle/end runs, stop at a message still in progress at the cumulative ack.
    */
   private walk(f: FlowReceiver, slot: number): void {
-    const mask = this.mask;
+    const mask = f.mask;
     const { state } = f;
     while (f.deliveredThrough < f.cumulativeAck) {
       if (f.occupied === 0) {
@@ -490,7 +700,10 @@ export class ReferenceReassembler implements Reassembler {
 
   private deliverRun(f: FlowReceiver, slot: number, first: number, last: number, after: Slot): void {
     const c = this.config;
-    const mask = this.mask;
+    const mask = f.mask;
+    let need = 0;
+    for (let q = first; q <= last; q++) need += f.length[q & mask]!;
+    this.reserveDelivery(need);
     const start = this.deliveryUsed;
     let dst = this.deliveryBase + start;
     for (let q = first; q <= last; q++) {
@@ -509,6 +722,7 @@ export class ReferenceReassembler implements Reassembler {
     if (after === Slot.Empty) f.occupied -= n;
     const bytes = dst - this.deliveryBase - start;
     const k = this.delivered++;
+    this.deliveryRow(k);
     this.deliveryFlow[k] = slot;
     this.deliveryFirst[k] = first;
     this.deliveryLast[k] = last;
@@ -520,9 +734,11 @@ export class ReferenceReassembler implements Reassembler {
   }
 
   private emitDelivery(slot: number, first: number, last: number, off: number, len: number): void {
+    this.reserveDelivery(len);
     const start = this.deliveryUsed;
     this.memory.copyWithin(this.deliveryBase + start, off, off + len);
     const k = this.delivered++;
+    this.deliveryRow(k);
     this.deliveryFlow[k] = slot;
     this.deliveryFirst[k] = first;
     this.deliveryLast[k] = last;
@@ -532,7 +748,7 @@ export class ReferenceReassembler implements Reassembler {
   }
 
   private abandonRun(f: FlowReceiver, slot: number, first: number, last: number): void {
-    const mask = this.mask;
+    const mask = f.mask;
     let bytes = 0;
     for (let q = first; q <= last; q++) {
       const p = q & mask;
@@ -545,6 +761,7 @@ export class ReferenceReassembler implements Reassembler {
     f.occupied -= n;
     f.bufferedBytes -= bytes;
     const k = this.abandoned++;
+    this.abandonRow(k);
     this.abandonFlow[k] = slot;
     this.abandonFirst[k] = first;
     this.abandonLast[k] = last;
@@ -553,4 +770,13 @@ export class ReferenceReassembler implements Reassembler {
     f.abandonedRuns++;
     f.abandonedBytes += bytes;
   }
+}
+
+const EMPTY_BYTES = new Uint8Array(0);
+
+/** A typed array of `length` elements starting with the contents of `a`. */
+function grownCopy<T extends Int32Array | Uint32Array | Float64Array>(a: T, length: number): T {
+  const b = new (a.constructor as new (n: number) => T)(length);
+  b.set(a);
+  return b;
 }

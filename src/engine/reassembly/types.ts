@@ -156,8 +156,13 @@ function checkInt(name: string, v: number, min: number, max: number): void {
   }
 }
 
-/** Fills defaults, validates, and derives the sizes; throws ReassemblyError(ERR_REASSEMBLY_CONFIG). */
-export function resolveReassemblyConfig(partial: Partial<ReassemblyConfig> = {}): ReassemblyLayout {
+/**
+ * Fills defaults, validates, and derives the sizes; throws ReassemblyError(ERR_REASSEMBLY_CONFIG).
+ * Everything must fit one 32-bit memory; with `allocatesUpFront` false (the reference
+ * implementation, which gives each flow its ring when it opens) the flow rings are not counted,
+ * so a reassembler shared by many sessions may have many flow slots.
+ */
+export function resolveReassemblyConfig(partial: Partial<ReassemblyConfig> = {}, allocatesUpFront = true): ReassemblyLayout {
   const c: ReassemblyConfig = { ...DEFAULT_REASSEMBLY_CONFIG, ...partial };
   const L = REASSEMBLY_LIMITS;
   checkInt('maxFlows', c.maxFlows, 1, L.maxFlows);
@@ -192,7 +197,8 @@ export function resolveReassemblyConfig(partial: Partial<ReassemblyConfig> = {})
     deliveryBytes: poolBlocks * blockBytes + c.batchDataBytes,
     maxOutputs: poolBlocks + c.maxBatch,
   };
-  const total = estimateReassemblyBytes(layout);
+  // Flow rings are allocated per open flow by an implementation that does not allocate up front.
+  const total = estimateReassemblyBytes(layout) - (allocatesUpFront ? 0 : layout.maxFlows * (layout.ringSize * 12 + 256));
   if (total > L.totalBytes) {
     throw new ReassemblyError(ReassemblyErrorCode.Config, `configuration needs ${total} bytes, more than ${L.totalBytes}`);
   }
