@@ -54,6 +54,16 @@ interface Outcome {
   maxMs: number;
 }
 
+function timeOnce(decode: (b: Uint8Array) => void, input: Uint8Array): number {
+  const t0 = performance.now();
+  try {
+    decode(input);
+  } catch {
+    // Typed or not, it was checked on the first run.
+  }
+  return performance.now() - t0;
+}
+
 function run(name: string, corpus: Uint8Array[], fragments: Uint8Array[], decode: (b: Uint8Array) => void): Outcome {
   const out: Outcome = { ok: 0, errors: {}, maxMs: 0 };
   for (let i = 0; i < ITERATIONS; i++) {
@@ -69,9 +79,12 @@ function run(name: string, corpus: Uint8Array[], fragments: Uint8Array[], decode
       const code = (e as AmfError).code;
       out.errors[code] = (out.errors[code] ?? 0) + 1;
     }
-    const ms = performance.now() - t0;
+    let ms = performance.now() - t0;
+    // A slow input is timed again: a preempted process or a GC pause on a loaded machine does
+    // not repeat, a decoder that is superlinear in its input does.
+    for (let retry = 0; retry < 3 && ms > MAX_MS_PER_INPUT; retry++) ms = Math.min(ms, timeOnce(decode, input));
     if (ms > out.maxMs) out.maxMs = ms;
-    if (ms > MAX_MS_PER_INPUT) assert.unreachable(`${name}: ${ms.toFixed(0)} ms for input ${toHex(input)}`);
+    if (ms > MAX_MS_PER_INPUT) assert.unreachable(`${name}: ${ms.toFixed(0)} ms (fastest of 4) for input ${toHex(input)}`);
   }
   return out;
 }
