@@ -1,3 +1,5 @@
+// Soak run (`npm run soak`; not part of `npm test`): a measurement of the kernel and event loop
+// under load, not a protocol test (the numbers and the batching depend on the machine).
 // Measures end-of-turn detection for UdpTransport: setImmediate vs queueMicrotask. A worker
 // thread sends timestamped datagrams at a fixed rate over 127.0.0.1; the owner simulates batched
 // decryption (a fixed cost per batch plus a cost per datagram, busy-waited) and records, per
