@@ -23,7 +23,8 @@ function onSent(err) { if (err) errors++; if (++done === count) finish(); }
 function finish() { s.close(() => parentPort.postMessage({ sent, errors })); }
 function slice() {
   const now = process.hrtime.bigint();
-  if (now > limit) { count = sent; }
+  // Hard stop: every send may have completed already, so finish here too (a load-only hang otherwise).
+  if (now > limit) { count = sent; if (done >= count) return finish(); }
   const due = Math.min(count, Math.floor(Number(now - t0) / 1e9 * rate) + 1);
   while (sent < due) {
     // A fresh buffer each time: node may still hold the previous one in libuv's send queue.
