@@ -11,8 +11,10 @@ import { FlashError, FlashMessageDecoder, encodeFlashMessage } from '../src/wire
 import { WireError } from '../src/wire/errors.js';
 import { amfDiff, hex, prng, toHex, ValueGenerator } from './amf-helpers.js';
 import { cpuMs } from './support/cpu-time.js';
+import { fuzzCount } from './support/fuzz-scale.js';
 
-const ITERATIONS = 100_000;
+/** 100,000 in full (`npm run soak`), a quarter in `npm test` (support/fuzz-scale.ts). */
+const ITERATIONS = fuzzCount(100_000);
 const MAX_MS_PER_INPUT = 250;
 
 const rnd = prng(0xf022);
