@@ -32,14 +32,19 @@ export class VnetFlash {
     return s;
   }
 
-  /** A NetConnection whose endpoint is bound on `host` (default: a new public host). */
-  netConnection(options: NetConnectionOptions = {}, host?: VirtualHost): NetConnection {
-    const nc = new NetConnection({
+  /** Options that put a NetConnection on this network and clock (its endpoint on `host`, default a new public host). */
+  netConnectionOptions(options: NetConnectionOptions = {}, host?: VirtualHost): NetConnectionOptions {
+    return {
       ...options,
       clock: this.clock,
       transport: () => this.net.bind(host ? { host } : {}),
       resolver: async (h) => ({ address: h, family: 4 }),
-    });
+    };
+  }
+
+  /** A NetConnection on this network (closed by close()). */
+  netConnection(options: NetConnectionOptions = {}, host?: VirtualHost): NetConnection {
+    const nc = new NetConnection(this.netConnectionOptions(options, host));
     this.connections.push(nc);
     return nc;
   }
