@@ -6,13 +6,14 @@
 // <dir>/.test-times.json, a build artefact), so the wall time is close to the longest file, not
 // the sum. A file's output is printed whole when it finishes, never interleaved.
 //
-// TEST_JOBS sets the number of workers (default: the machine's available parallelism, at least
-// 2). TEST_FILE_TIMEOUT_MS bounds one file (default 600,000): a file still running then fails and
+// TEST_JOBS sets the number of workers (default: twice the machine's available parallelism:
+// many files spend much of their time waiting on sockets, real timers or child processes).
+// A compiled file whose TypeScript source is gone (dist/ is not cleaned by tsc) is skipped. TEST_FILE_TIMEOUT_MS bounds one file (default 600,000): a file still running then fails and
 // its worker is replaced. Exit code 1 when any test failed or any file crashed or hung.
 import { fork } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const self = fileURLToPath(import.meta.url);
@@ -23,7 +24,7 @@ else await main();
 async function main() {
   const dir = resolve(process.argv[2] ?? 'dist/test');
   const pattern = new RegExp(process.argv[3] ?? '\\.test\\.js$');
-  const jobs = Math.max(1, Number(process.env.TEST_JOBS) || Math.max(2, availableParallelism()));
+  const jobs = Math.max(1, Number(process.env.TEST_JOBS) || 2 * availableParallelism());
   const fileTimeoutMs = Number(process.env.TEST_FILE_TIMEOUT_MS) || 600_000;
   const timesPath = join(dir, '.test-times.json');
   let previous = {};
@@ -32,8 +33,15 @@ async function main() {
   } catch {
     // First run: name order.
   }
+  // <root>/dist/<sub> mirrors <root>/<sub> (tsconfig rootDir "."): its sources, when they are there.
+  const parts = dir.split(sep);
+  const at = parts.lastIndexOf('dist');
+  const sources = at >= 0 ? join(parts.slice(0, at).join(sep) || sep, ...parts.slice(at + 1)) : undefined;
+  const stale = (f) => sources !== undefined && existsSync(sources) && !existsSync(join(sources, f.replace(/\.js$/, '.ts')));
+  const skippedStale = readdirSync(dir).filter((f) => pattern.test(f) && stale(f));
+  if (skippedStale.length > 0) console.log(`run-tests: skipped, their sources are gone: ${skippedStale.join(', ')}`);
   const files = readdirSync(dir)
-    .filter((f) => pattern.test(f))
+    .filter((f) => pattern.test(f) && !stale(f))
     .sort((a, b) => (previous[b] ?? 0) - (previous[a] ?? 0) || a.localeCompare(b));
   if (files.length === 0) {
     console.error(`run-tests: no file in ${dir} matches ${pattern}`);
