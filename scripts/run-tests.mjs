@@ -109,7 +109,9 @@ async function main() {
   await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, runWorker));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   try {
-    if (existsSync(dir)) writeFileSync(timesPath, JSON.stringify({ ...previous, ...times }, null, 1) + '\n');
+    // Only the files of this pattern that still exist keep a time (a partial run keeps the others').
+    const kept = Object.fromEntries(Object.entries(previous).filter(([f]) => existsSync(join(dir, f)) && !stale(f)));
+    if (existsSync(dir)) writeFileSync(timesPath, JSON.stringify({ ...kept, ...times }, null, 1) + '\n');
   } catch {
     // Only an ordering hint.
   }
