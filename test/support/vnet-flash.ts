@@ -26,8 +26,9 @@ export class VnetFlash {
   }
 
   /** An RtmfpServer on `ip`:1935 of this network. */
-  async server(options: Omit<RtmfpServerOptions, 'host' | 'port'> = {}, ip = SERVER_IP): Promise<RtmfpServer> {
-    const s = await RtmfpServer.listen({ ...options, endpoint: { ...options.endpoint, transport: this.net.bind({ host: ip, port: SERVER_PORT }), clock: this.clock } });
+  async server(options: Omit<RtmfpServerOptions, 'host' | 'port' | 'clock' | 'transport'> = {}, ip = SERVER_IP): Promise<RtmfpServer> {
+    // The server's own timers (connect deadline, idle unload, close wait) and its endpoint's on this clock.
+    const s = await RtmfpServer.listen({ ...options, clock: this.clock, transport: this.net.bind({ host: ip, port: SERVER_PORT }) });
     this.servers.push(s);
     return s;
   }
