@@ -114,7 +114,7 @@ test('messages past their lifetime during an outage are abandoned; reliable ones
     // Before the outage: delivered well inside their lifetime.
     const before = Array.from({ length: 10 }, (_, i) => 100 + i);
     for (const id of before) h.write(id, size(), LIFETIME_MS);
-    assert.ok(await h.until(() => h.delivered.size === before.length, 3000), `before: ${h.delivered.size} delivered`);
+    assert.ok(await h.until(() => h.delivered.size === before.length, 3000), `before: ${h.delivered.size} delivered, ${h.received.length} received, abandoned ${[...h.abandoned]}`);
 
     // The outage: nothing reaches the server. Partially reliable and reliable messages alternate
     // on the same flow, so the receiver must skip the abandoned ones between reliable ones.
