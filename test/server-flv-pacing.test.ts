@@ -35,7 +35,8 @@ for (const speed of [1, 4]) {
     assert.is(result.tags, tags.length);
     const expected = lastTs / speed;
     assert.ok(elapsed >= expected - 100, `finished after ${elapsed.toFixed(0)} ms; the file lasts ${expected} ms`);
-    assert.ok(elapsed <= expected + 1500, `finished after ${elapsed.toFixed(0)} ms; the file lasts ${expected} ms`);
+    // Generous: timers run late on a loaded machine (never early, which is what the lower bound checks).
+    assert.ok(elapsed <= expected + 5000, `finished after ${elapsed.toFixed(0)} ms; the file lasts ${expected} ms`);
     const got = collector.media();
     assert.is(got.length, media.length);
     for (let i = 0; i < got.length; i++) {

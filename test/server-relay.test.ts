@@ -1,16 +1,16 @@
-// Live relay through RtmfpServer over real UDP on 127.0.0.1: one publisher, many players.
+// Live relay through RtmfpServer on the virtual network under a ManualClock: one publisher, many
+// players, every message intact and in order, a throttled player that slows nobody, hooks, late
+// joiners. Deterministic: the publisher's pace and every wait are virtual time. One short
+// real-UDP relay is in server-relay-udp.test.ts; 20 players over UDP is a soak run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
-import { NetConnection } from '../src/flash/net-connection.js';
 import { NetStream } from '../src/flash/net-stream.js';
-import { RtmfpServer } from '../src/server/rtmfp-server.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
-import { ImpairmentRelay } from './support/impairment-relay.js';
 import { mulberry32 } from './support/prng.js';
-import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
+import { VnetFlash } from './support/vnet-flash.js';
 
-const test = suite('live relay');
+const test = suite('live relay (virtual network)');
 
 interface Frame {
   kind: 'audio' | 'video';
@@ -59,14 +59,17 @@ class Collector {
   readonly got: string[] = [];
   readonly metadata: AmfValue[] = [];
   lastAt = 0;
-  constructor(ns: NetStream) {
+  constructor(
+    ns: NetStream,
+    private readonly now: () => number,
+  ) {
     ns.on('audio', (t, p) => this.add('audio', t, p));
     ns.on('video', (t, p) => this.add('video', t, p));
     ns.client.onMetaData = (md: AmfValue) => void this.metadata.push(md);
   }
   private add(kind: string, t: number, p: Uint8Array): void {
     this.got.push(digest(kind, t, p));
-    this.lastAt = Date.now();
+    this.lastAt = this.now();
   }
 }
 
@@ -76,56 +79,58 @@ function byKind(list: string[], frames: Frame[], kind: string): string[] {
   return list.filter((d) => wanted.has(d));
 }
 
-test('one publisher, 20 players: every audio and video message intact and in order; metadata first; a stalled player slows nobody', async () => {
-  const server = await RtmfpServer.listen({ host: LOOP, port: 0 });
-  const ncs: NetConnection[] = [];
-  let slowRelay: ImpairmentRelay | undefined;
-  try {
-    const frames = makeFrames(new Rng(7), 4);
-    // 20 players; the 21st plays through a 40 KB/s bottleneck (the stream is ~1.3 Mbit/s).
-    const players: { ns: NetStream; c: Collector }[] = [];
-    for (let i = 0; i < 20; i++) {
-      const nc = await connect(server.port);
-      ncs.push(nc);
-      const ns = new NetStream(nc);
-      const start = statusOf(ns, 'NetStream.Play.Start');
-      ns.play('cam');
-      await start;
-      players.push({ ns, c: new Collector(ns) });
-    }
-    slowRelay = await ImpairmentRelay.open({ server: { address: LOOP, port: server.port }, seed: 1, toClient: { rateBytesPerSec: 40_000, queuePackets: 64 } });
-    const slowNc = await connect(slowRelay.address.port);
-    ncs.push(slowNc);
-    const slow = new NetStream(slowNc);
-    const slowStart = statusOf(slow, 'NetStream.Play.Start', 10_000);
-    slow.play('cam');
-    await slowStart;
-    const slowC = new Collector(slow);
+const PLAYERS = 20;
 
-    const pubNc = await connect(server.port);
-    ncs.push(pubNc);
-    const pub = new NetStream(pubNc);
-    const started = statusOf(pub, 'NetStream.Publish.Start');
-    const notified = statusOf(players[0]!.ns, 'NetStream.Play.PublishNotify');
-    pub.publish('cam');
-    await started;
-    await notified;
-    pub.send('@setDataFrame', 'onMetaData', { width: 320, height: 240, framerate: 25 });
-    // Real time: one 40 ms tick of frames at a time.
-    const t0 = Date.now();
-    let i = 0;
-    while (i < frames.length) {
-      const tick = frames[i]!.timestamp;
-      while (i < frames.length && frames[i]!.timestamp < tick + 40) {
-        const f = frames[i++]!;
-        assert.ok(f.kind === 'audio' ? pub.sendAudio(f.timestamp, f.payload) : pub.sendVideo(f.timestamp, f.payload), 'publisher flow accepted the frame');
-      }
-      const wait = t0 + tick + 40 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+test(`one publisher, ${PLAYERS} players: every audio and video message intact and in order; metadata first; a stalled player slows nobody`, async () => {
+  const v = new VnetFlash(7, { defaultPath: { latencyMs: 5, jitterMs: 1 } });
+  const { clock } = v;
+  try {
+    const server = await v.server();
+    const frames = makeFrames(new Rng(7), 4);
+    // The players; one more plays over a 40 KB/s access link (the stream is ~1.3 Mbit/s).
+    const players: { ns: NetStream; c: Collector }[] = [];
+    for (let i = 0; i < PLAYERS; i++) {
+      const nc = await v.connect();
+      const ns = new NetStream(nc);
+      const start = v.status(ns, 'NetStream.Play.Start');
+      ns.play('cam');
+      await start.wait();
+      players.push({ ns, c: new Collector(ns, () => clock.now()) });
     }
-    const publishEnd = Date.now();
+    const slowHost = v.net.addHost({ down: { bandwidth: 40_000, queueBytes: 64 * 1260 } });
+    const slowNc = await v.connect('live', {}, slowHost);
+    const slow = new NetStream(slowNc);
+    const slowStart = v.status(slow, 'NetStream.Play.Start');
+    slow.play('cam');
+    await slowStart.wait();
+    const slowC = new Collector(slow, () => clock.now());
+
+    const pubNc = await v.connect();
+    const pub = new NetStream(pubNc);
+    const started = v.status(pub, 'NetStream.Publish.Start');
+    const notified = v.status(players[0]!.ns, 'NetStream.Play.PublishNotify');
+    pub.publish('cam');
+    await started.wait();
+    await notified.wait();
+    pub.send('@setDataFrame', 'onMetaData', { width: 320, height: 240, framerate: 25 });
+    // Virtual real time: one 40 ms tick of frames at a time.
+    const t0 = clock.now();
+    let i = 0;
+    let accepted = true;
+    const tick = (): void => {
+      const at = frames[i]!.timestamp;
+      while (i < frames.length && frames[i]!.timestamp < at + 40) {
+        const f = frames[i++]!;
+        accepted &&= f.kind === 'audio' ? pub.sendAudio(f.timestamp, f.payload) : pub.sendVideo(f.timestamp, f.payload);
+      }
+      if (i < frames.length) clock.setTimer(t0 + frames[i]!.timestamp, tick);
+    };
+    tick();
+    await v.until(() => i >= frames.length, { maxMs: 10_000 });
+    assert.ok(accepted, 'publisher flow accepted every frame');
+    const publishEnd = clock.now();
     const total = frames.length;
-    await until(() => players.every((p) => p.c.got.length >= total), 10_000, 'every fast player to get every frame');
+    await v.until(() => players.every((p) => p.c.got.length >= total), { maxMs: 10_000 });
     const lastFast = Math.max(...players.map((p) => p.c.lastAt));
     for (const [k, p] of players.entries()) {
       for (const kind of ['audio', 'video']) {
@@ -134,76 +139,67 @@ test('one publisher, 20 players: every audio and video message intact and in ord
       assert.is(p.c.got.length, total, `player ${k} got nothing extra`);
       assert.equal(p.c.metadata, [{ width: 320, height: 240, framerate: 25 }], `player ${k} got onMetaData once`);
     }
+    console.log(`  ${total} messages to ${PLAYERS} players; the last fast player done ${lastFast - publishEnd} virtual ms after the publisher; the throttled one got ${slowC.got.length}`);
     // The stalled player lags far behind, yet the others finished within a second of the publisher.
     assert.ok(lastFast - publishEnd < 1000, `fast players done ${lastFast - publishEnd} ms after the publisher`);
     assert.ok(slowC.got.length < total, `the throttled player cannot have everything (${slowC.got.length}/${total})`);
     const stats = server.stats();
     assert.is(stats.publishers, 1);
-    assert.is(stats.players, 21);
+    assert.is(stats.players, PLAYERS + 1);
     assert.ok(stats.relay.dropped + stats.relay.abandoned > 0, 'the slow player lost frames to drops or lifetimes, counted');
-    assert.ok(stats.relay.messagesOut >= total * 20, 'every fast player counted');
+    assert.ok(stats.relay.messagesOut >= total * PLAYERS, 'every fast player counted');
     // Unpublish reaches the players.
-    const unpub = statusOf(players[0]!.ns, 'NetStream.Play.UnpublishNotify');
+    const unpub = v.status(players[0]!.ns, 'NetStream.Play.UnpublishNotify');
     pub.close();
-    await unpub;
+    await unpub.wait();
   } finally {
-    await Promise.all(ncs.map((nc) => nc.close()));
-    await slowRelay?.close();
-    await server.close();
+    await v.close();
   }
 });
 
 test('publish BadName when the name is taken; onPublish / onPlay hooks refuse; streams are per instance', async () => {
-  const server = await RtmfpServer.listen({
-    host: LOOP,
-    port: 0,
-    onPublish: (_c, name) => name !== 'forbidden',
-    onPlay: (_c, name) => name !== 'secret',
-  });
-  const ncs: NetConnection[] = [];
+  const v = new VnetFlash(8, { defaultPath: { latencyMs: 5 } });
   try {
-    const a = await connect(server.port, 'live/room1');
-    const b = await connect(server.port, 'live/room1');
-    const c = await connect(server.port, 'live/room2');
-    ncs.push(a, b, c);
+    const server = await v.server({ onPublish: (_c, name) => name !== 'forbidden', onPlay: (_c, name) => name !== 'secret' });
+    const a = await v.connect('live/room1');
+    const b = await v.connect('live/room1');
+    const c = await v.connect('live/room2');
     const pa = new NetStream(a);
-    const ok = statusOf(pa, 'NetStream.Publish.Start');
+    const ok = v.status(pa, 'NetStream.Publish.Start');
     pa.publish('x');
-    await ok;
+    await ok.wait();
     const pb = new NetStream(b);
-    const bad = statusOf(pb, 'NetStream.Publish.BadName');
+    const bad = v.status(pb, 'NetStream.Publish.BadName');
     pb.publish('x');
-    await bad;
+    await bad.wait();
     const pb2 = new NetStream(b);
-    const bad2 = statusOf(pb2, 'NetStream.Publish.BadName');
+    const bad2 = v.status(pb2, 'NetStream.Publish.BadName');
     pb2.publish('forbidden');
-    await bad2;
+    await bad2.wait();
     const pc = new NetStream(c);
-    const okOther = statusOf(pc, 'NetStream.Publish.Start');
+    const okOther = v.status(pc, 'NetStream.Publish.Start');
     pc.publish('x'); // another instance: a different stream
-    await okOther;
+    await okOther.wait();
     const player = new NetStream(b);
-    const refused = statusOf(player, 'NetStream.Play.Failed');
+    const refused = v.status(player, 'NetStream.Play.Failed');
     player.play('secret');
-    await refused;
+    await refused.wait();
     assert.equal([...server.instances.keys()].sort(), ['live/room1', 'live/room2']);
     assert.is(server.stats().publishers, 2);
   } finally {
-    await Promise.all(ncs.map((nc) => nc.close()));
-    await server.close();
+    await v.close();
   }
 });
 
 test('a late player gets metadata and decoder configuration first, then starts at a keyframe', async () => {
-  const server = await RtmfpServer.listen({ host: LOOP, port: 0 });
-  const ncs: NetConnection[] = [];
+  const v = new VnetFlash(9, { defaultPath: { latencyMs: 5 } });
   try {
-    const pubNc = await connect(server.port);
-    ncs.push(pubNc);
+    const server = await v.server();
+    const pubNc = await v.connect();
     const pub = new NetStream(pubNc);
-    const started = statusOf(pub, 'NetStream.Publish.Start');
+    const started = v.status(pub, 'NetStream.Publish.Start');
     pub.publish('late');
-    await started;
+    await started.wait();
     pub.send('@setDataFrame', 'onMetaData', { duration: 0 });
     const avcConfig = Uint8Array.of(0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f);
     const aacConfig = Uint8Array.of(0xaf, 0, 0x12, 0x10);
@@ -211,27 +207,25 @@ test('a late player gets metadata and decoder configuration first, then starts a
     pub.sendAudio(0, aacConfig);
     pub.sendVideo(0, Uint8Array.of(0x17, 1, 0, 0, 0, 9));
     pub.sendVideo(40, Uint8Array.of(0x27, 1, 0, 0, 0, 8));
-    await until(() => server.stats().relay.messagesIn >= 5, 3000, 'the server to relay the first messages');
-    const nc = await connect(server.port);
-    ncs.push(nc);
+    await v.until(() => server.stats().relay.messagesIn >= 5);
+    const nc = await v.connect();
     const ns = new NetStream(nc);
     const seen: string[] = [];
     ns.client.onMetaData = () => void seen.push('meta');
     ns.on('audio', (_t, p) => seen.push(`a${p[1]}`));
     ns.on('video', (t, p) => seen.push(`v${p[0]!.toString(16)}.${p[1]}@${t}`));
-    const start = statusOf(ns, 'NetStream.Play.Start');
+    const start = v.status(ns, 'NetStream.Play.Start');
     ns.play('late');
-    await start;
+    await start.wait();
     pub.sendVideo(80, Uint8Array.of(0x27, 1, 0, 0, 0, 7)); // not decodable without a keyframe: skipped
     pub.sendVideo(1000, Uint8Array.of(0x17, 1, 0, 0, 0, 6));
-    await until(() => seen.includes('v17.1@1000'), 3000, 'the keyframe');
+    await v.until(() => seen.includes('v17.1@1000'));
     assert.is(seen[0], 'meta');
     assert.ok(seen.indexOf('v17.0@0') >= 0 && seen.indexOf('v17.0@0') < seen.indexOf('v17.1@1000'), 'AVC config before the first frame');
     assert.ok(seen.includes('a0'), 'AAC config delivered');
     assert.not.ok(seen.includes('v27.1@80'), 'no inter frame before the keyframe');
   } finally {
-    await Promise.all(ncs.map((nc) => nc.close()));
-    await server.close();
+    await v.close();
   }
 });
 

@@ -10,12 +10,16 @@ import { StreamRepublisher, RepublisherError } from '../src/server/republisher.j
 import { RtmfpError } from '../src/errors.js';
 import type { AmfValue } from '../src/wire/amf/types.js';
 import { mulberry32 } from './support/prng.js';
-import { ImpairmentRelay } from './support/impairment-relay.js';
 import { LOOP, until, statusOf, connectLocal as connect } from './support/flash-client.js';
+import { VnetFlash } from './support/vnet-flash.js';
 
 const test = suite('republish');
-/** The republisher's own endpoint binds loopback, as the servers do. */
-const NC_OPTIONS = { endpointOptions: { host: LOOP }, handshakeTimeoutMs: 400, closeWaitMs: 1000 };
+/**
+ * The republisher's own endpoint binds loopback, as the servers do. Its handshake timeout is a
+ * generous bound for a loaded machine; the dead-server case uses a short one (it waits for it).
+ */
+const NC_OPTIONS = { endpointOptions: { host: LOOP }, handshakeTimeoutMs: 5000, closeWaitMs: 1000 };
+const DEAD_NC_OPTIONS = { ...NC_OPTIONS, handshakeTimeoutMs: 400 };
 
 async function publisher(nc: NetConnection, name: string): Promise<NetStream> {
   const ns = new NetStream(nc);
@@ -66,6 +70,24 @@ function makeFrames(seed: number, seconds: number, t0 = 0, videoScale = 1): Fram
     }
   }
   return frames;
+}
+
+/** publisher() and player() on the virtual network: their waits are virtual time. */
+async function vPublisher(v: VnetFlash, nc: NetConnection, name: string): Promise<NetStream> {
+  const ns = new NetStream(nc);
+  const started = v.status(ns, 'NetStream.Publish.Start');
+  ns.publish(name);
+  await started.wait();
+  return ns;
+}
+
+async function vPlayer(v: VnetFlash, nc: NetConnection, name: string): Promise<{ ns: NetStream; c: Collector }> {
+  const ns = new NetStream(nc);
+  const c = new Collector(ns);
+  const started = v.status(ns, 'NetStream.Play.Start');
+  ns.play(name);
+  await started.wait();
+  return { ns, c };
 }
 
 const AVC_CONFIG = Uint8Array.of(0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff);
@@ -248,7 +270,7 @@ test('remote server down: failure status, no throw into the relay, local players
     const stream = a.instance('live').stream('cam');
 
     // No reconnect: the first failure stops it.
-    const once = await StreamRepublisher.start(stream, { uri: `rtmfp://${LOOP}:${port}/live` }, { netConnection: NC_OPTIONS });
+    const once = await StreamRepublisher.start(stream, { uri: `rtmfp://${LOOP}:${port}/live` }, { netConnection: DEAD_NC_OPTIONS });
     reps.push(once);
     assert.is(once.state, 'closed');
     assert.is(once.lastStatus?.code, 'NetConnection.Connect.Failed');
@@ -260,7 +282,7 @@ test('remote server down: failure status, no throw into the relay, local players
     const statuses: { code: string; at: number }[] = [];
     const errors: RepublisherError[] = [];
     const t0 = Date.now();
-    const rep = await StreamRepublisher.start(stream, { uri: `rtmfp://${LOOP}:${port}/live` }, { netConnection: NC_OPTIONS, reconnectMs: 150, maxReconnectAttempts: 2 });
+    const rep = await StreamRepublisher.start(stream, { uri: `rtmfp://${LOOP}:${port}/live` }, { netConnection: DEAD_NC_OPTIONS, reconnectMs: 150, maxReconnectAttempts: 2 });
     reps.push(rep);
     rep.on('status', (i) => statuses.push({ code: i.code, at: Date.now() - t0 }));
     rep.on('error', (e) => errors.push(e));
@@ -327,24 +349,28 @@ test('remote server restarts: the loss is reported, the republisher reconnects a
 });
 
 test('a slow link to B: what the remote flow will not take is dropped and counted, video resumes at a keyframe, audio and local players unharmed', async () => {
-  const a = await RtmfpServer.listen({ host: LOOP, port: 0 });
-  const b = await RtmfpServer.listen({ host: LOOP, port: 0 });
-  // A -> B through a 400 KB/s bottleneck; the publisher below pushes ~3 MB of video in about two
-  // seconds, more than the republisher's video flow buffer (1 MiB) and the link together take.
-  const link = await ImpairmentRelay.open({ server: { address: LOOP, port: b.port }, seed: 3, toServer: { rateBytesPerSec: 400_000, queuePackets: 256 } });
-  const ncs: NetConnection[] = [];
+  // On the virtual network under a ManualClock: the pace of the publisher and the link are
+  // virtual time, so how much the bottleneck refuses does not depend on the machine's load.
+  const v = new VnetFlash(3, { defaultPath: { latencyMs: 2 } });
+  // A -> B through a 400 KB/s bottleneck (B's access link); the publisher below pushes ~3 MB of
+  // video in two seconds, more than the republisher's video flow buffer (1 MiB) and the link
+  // together take.
+  const bHost = v.net.addHost({ ipv4: '20.2.2.2', down: { bandwidth: 400_000, queueBytes: 256 * 1260 } });
   let rep: StreamRepublisher | undefined;
   try {
-    const pubNc = await connect(a.port);
-    const localNc = await connect(a.port);
-    const remoteNc = await connect(b.port);
-    ncs.push(pubNc, localNc, remoteNc);
-    const pub = await publisher(pubNc, 'cam');
-    const local = await player(localNc, 'cam');
+    const a = await v.server();
+    await v.server({}, bHost.ipv4); // B
+    const pubNc = await v.connect();
+    const localNc = await v.connect();
+    const remoteNc = await v.connect('live', {}, undefined, bHost.ipv4);
+    const pub = await vPublisher(v, pubNc, 'cam');
+    const local = await vPlayer(v, localNc, 'cam');
     // Frames never expire on the republisher's flows here: every loss is a counted drop.
-    rep = await StreamRepublisher.start(a.instance('live').stream('cam'), { uri: `rtmfp://${LOOP}:${link.address.port}/live` }, { netConnection: NC_OPTIONS, mediaLifetimeMs: 60_000 });
+    rep = await v.settle(
+      StreamRepublisher.start(a.instance('live').stream('cam'), { uri: `rtmfp://${bHost.ipv4}:1935/live` }, { netConnection: v.netConnectionOptions(), mediaLifetimeMs: 60_000 }),
+    );
     assert.is(rep.state, 'publishing');
-    const remote = await player(remoteNc, 'cam');
+    const remote = await vPlayer(v, remoteNc, 'cam');
     const frames = makeFrames(13, 4, 40, 12);
     const timestamps: number[] = [];
     const keyAt = new Set<number>();
@@ -355,22 +381,22 @@ test('a slow link to B: what the remote flow will not take is dropped and counte
     }
     const remoteVideo: number[] = [];
     remote.ns.on('video', (t) => remoteVideo.push(t));
-    // Four seconds of media in about two: 50 ms per 100 ms of stream time.
+    // Four seconds of media in two: 50 ms per 100 ms of stream time.
     for (let i = 0; i < frames.length; i += 15) {
       for (const f of frames.slice(i, i + 15)) assert.ok(f.kind === 'audio' ? pub.sendAudio(f.timestamp, f.payload) : pub.sendVideo(f.timestamp, f.payload));
-      await new Promise((r) => setTimeout(r, 50));
+      await v.wait(50);
     }
-    await until(() => local.c.media >= frames.length, 5000, 'the local player to get every frame');
+    await v.until(() => local.c.media >= frames.length, { maxMs: 5000 });
     assert.equal(local.c.video, expected(frames, 'video'), 'the local player lost nothing');
     const total = frames.length;
-    await until(() => rep!.counters.forwarded + rep!.counters.dropped >= total, 5000, 'the republisher to see every message');
+    await v.until(() => rep!.counters.forwarded + rep!.counters.dropped >= total, { maxMs: 5000 });
     assert.is(rep.counters.forwarded + rep.counters.dropped, total, 'every message forwarded or counted as dropped');
     assert.ok(rep.counters.dropped > 0, 'the bottleneck forced drops');
     assert.ok(rep.counters.forwarded > 0);
     // Let B receive what the republisher queued: until its video stops growing for a second.
-    for (let seen = -1, end = Date.now() + 12_000; seen !== remoteVideo.length && Date.now() < end; ) {
+    for (let seen = -1, end = v.clock.now() + 30_000; seen !== remoteVideo.length && v.clock.now() < end; ) {
       seen = remoteVideo.length;
-      await new Promise((r) => setTimeout(r, 1000));
+      await v.wait(1000);
     }
     // What B relays is an in-order subsequence of what was sent, and after any gap it resumes at a keyframe.
     let last = -1;
@@ -383,10 +409,8 @@ test('a slow link to B: what the remote flow will not take is dropped and counte
     assert.ok(remoteVideo.length < timestamps.length, 'B got less video than was sent');
     assert.equal(remote.c.audio, expected(frames, 'audio'), 'audio (its own flow, far from full) all forwarded, in order');
   } finally {
-    await rep?.stop();
-    await Promise.all(ncs.map((nc) => nc.close()));
-    await link.close();
-    await Promise.all([a.close(), b.close()]);
+    if (rep) await v.settle(rep.stop());
+    await v.close();
   }
 });
 

@@ -1,35 +1,21 @@
-// Partial reliability over real UDP (RFC 7016 section 3.6.2.3.3; wire-reference C.1): messages
-// written with a lifetime that cannot be delivered in time (the relay drops everything toward the
-// server for a while) are abandoned on the sender and never delivered on the receiver; the
-// forward sequence number carries the receiver past them, so later messages and the reliable
-// messages written between them (no lifetime) all arrive, in order, once each.
+// Partial reliability (RFC 7016 section 3.6.2.3.3; wire-reference C.1) on the virtual network
+// under a ManualClock: messages written with a lifetime that cannot be delivered in time (the
+// client's up link loses everything for a while) are abandoned on the sender and never delivered
+// on the receiver; the forward sequence number carries the receiver past them, so later messages
+// and the reliable messages written between them (no lifetime) all arrive, in order, once each.
+// Lifetimes and the outage are virtual time, so the outcome does not depend on the machine's load.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Endpoint } from '../src/session/endpoint.js';
-import { createServerIdentity } from '../src/session/handshake/identity.js';
 import type { OutgoingFlow, Session } from '../src/session/session.js';
 import type { SendMessageHandle } from '../src/flow/send-buffer.js';
-import { ImpairmentRelay, type ImpairmentProfile } from './support/impairment-relay.js';
+import type { LinkOptions } from '../src/transport/virtual-link.js';
+import { vnetPair, type VnetPair } from './support/vnet-rig.js';
 import { Prng } from './wire-prng.js';
 
-const test = suite('partial reliability through an outage');
-const LOOP = '127.0.0.1';
+const test = suite('partial reliability through an outage (virtual network)');
 const META = new TextEncoder().encode('partial');
 const LIFETIME_MS = 200;
 const OUTAGE_MS = 700;
-const BLACKHOLE: ImpairmentProfile = { drop: 1 };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `done` every 10 ms until it holds or `ms` passed; false on timeout. */
-async function until(done: () => boolean, ms: number): Promise<boolean> {
-  const end = performance.now() + ms;
-  while (!done()) {
-    if (performance.now() > end) return false;
-    await sleep(10);
-  }
-  return true;
-}
 
 /** A message that names itself: 4-byte id, then filler from the id's own PRNG stream. */
 function message(id: number, length: number): Uint8Array {
@@ -43,9 +29,7 @@ function idOf(m: Uint8Array): number {
 }
 
 interface Harness {
-  server: Endpoint;
-  client: Endpoint;
-  relay: ImpairmentRelay;
+  pair: VnetPair;
   session: Session;
   far: Session;
   flow: OutgoingFlow;
@@ -58,28 +42,22 @@ interface Harness {
   delivered: Set<number>;
   abandoned: Set<number>;
   write(id: number, length: number, lifetimeMs?: number): void;
+  /** Moves virtual time until `done()` holds; false after `ms` virtual ms. */
+  until(done: () => boolean, ms: number): Promise<boolean>;
+  sleep(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
-async function open(seed: number, toServer?: ImpairmentProfile): Promise<Harness> {
-  const server = await Endpoint.listen({ host: LOOP, identity: createServerIdentity() });
-  const relay = await ImpairmentRelay.open({ server: { address: LOOP, port: server.address.port }, seed, ...(toServer ? { toServer } : {}) });
-  const client = await Endpoint.listen({ host: LOOP });
-  const close = async (): Promise<void> => {
-    await client.close();
-    await relay.close();
-    await server.close();
-  };
+/** The client's up link: everything toward the server crosses it. */
+async function open(seed: number, up: LinkOptions = {}): Promise<Harness> {
+  const pair = await vnetPair({ seed, network: { defaultPath: { latencyMs: 1 } }, clientHost: (net) => net.addHost({ up }) });
+  const { session, far } = pair;
+  const close = (): Promise<void> => pair.close();
   try {
-    const accepted = new Promise<Session>((r) => server.once('session', r));
-    const session = await client.connect({ uri: 'rtmfp://relay/app', addresses: [relay.address] });
-    const far = await accepted;
     const flow = session.openFlow(META);
     const lengths = new Map<number, number>();
     const h: Harness = {
-      server,
-      client,
-      relay,
+      pair,
       session,
       far,
       flow,
@@ -93,6 +71,18 @@ async function open(seed: number, toServer?: ImpairmentProfile): Promise<Harness
         const handle = flow.write(message(id, length), lifetimeMs === undefined ? undefined : { lifetimeMs });
         h.handles.set(handle.number, handle);
         idByNumber.set(handle.number, id);
+      },
+      until: async (done, ms) => {
+        try {
+          await pair.until(done, { maxMs: ms });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      sleep: async (ms) => {
+        const end = pair.clock.now() + ms;
+        await pair.until(() => pair.clock.now() >= end, { maxMs: ms + 1 });
       },
       close,
     };
@@ -124,11 +114,11 @@ test('messages past their lifetime during an outage are abandoned; reliable ones
     // Before the outage: delivered well inside their lifetime.
     const before = Array.from({ length: 10 }, (_, i) => 100 + i);
     for (const id of before) h.write(id, size(), LIFETIME_MS);
-    assert.ok(await until(() => h.delivered.size === before.length, 3000), `before: ${h.delivered.size} delivered`);
+    assert.ok(await h.until(() => h.delivered.size === before.length, 3000), `before: ${h.delivered.size} delivered, ${h.received.length} received, abandoned ${[...h.abandoned]}`);
 
     // The outage: nothing reaches the server. Partially reliable and reliable messages alternate
     // on the same flow, so the receiver must skip the abandoned ones between reliable ones.
-    h.relay.setImpairment('toServer', BLACKHOLE);
+    h.pair.clientHost.up.configure({ loss: 1 });
     const partial: number[] = [];
     const reliable: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -140,22 +130,22 @@ test('messages past their lifetime during an outage are abandoned; reliable ones
         reliable.push(id);
         h.write(id, size());
       }
-      await sleep(10);
+      await h.sleep(10);
     }
-    await sleep(OUTAGE_MS - 200);
-    const droppedInOutage = h.relay.counters.toServer.dropped;
+    await h.sleep(OUTAGE_MS - 200);
+    const droppedInOutage = h.pair.clientHost.up.counters.droppedLoss;
     // Every lifetime ran out while nothing could get through: all of them, and only them, abandoned.
     assert.equal([...h.abandoned].sort((a, b) => a - b), partial, 'abandoned during the outage');
     assert.is(h.received.filter((id) => id >= 200).length, 0, 'nothing got through the outage');
-    h.relay.setImpairment('toServer', undefined);
+    h.pair.clientHost.up.configure({ loss: 0 });
 
     // After the outage: later messages (a lifetime long enough for the post-outage retransmission
     // backoff) and the reliable ones from the outage arrive.
     const after = Array.from({ length: 10 }, (_, i) => 300 + i);
     for (const id of after) h.write(id, size(), 5000);
     const expected = [...before, ...reliable, ...after];
-    const ok = await until(() => h.received.length >= expected.length && h.delivered.size >= expected.length, 10_000);
-    await sleep(100); // anything delivered twice or late would show up now
+    const ok = await h.until(() => h.received.length >= expected.length && h.delivered.size >= expected.length, 10_000);
+    await h.sleep(100); // anything delivered twice or late would show up now
     console.log(
       `  ${before.length} before, ${partial.length} abandoned + ${reliable.length} reliable during a ${OUTAGE_MS} ms outage ` +
         `(${droppedInOutage} datagrams dropped), ${after.length} after; receiver abandoned runs: ${JSON.stringify(h.receiverAbandoned)}; ` +
@@ -179,20 +169,20 @@ test('messages past their lifetime during an outage are abandoned; reliable ones
 
 test('a message cut off mid-way: the receiver reports its buffered fragments abandoned and moves on', async () => {
   // 1 MB/s toward the server, so a 256 KiB message needs over 250 ms: more than its lifetime.
-  const h = await open(0x9b, { rateBytesPerSec: 1_000_000, queuePackets: 64 });
+  const h = await open(0x9b, { bandwidth: 1_000_000, queueBytes: 64 * 1260 });
   try {
     const records0 = h.far.receive.stats.records;
     h.write(1, 256 * 1024, LIFETIME_MS);
     // Once a few of its fragments reached the receiver, black out the path.
-    assert.ok(await until(() => h.far.receive.stats.records >= records0 + 4, 2000), 'first fragments never arrived');
-    h.relay.setImpairment('toServer', BLACKHOLE);
-    await sleep(OUTAGE_MS);
-    h.relay.setImpairment('toServer', { rateBytesPerSec: 1_000_000, queuePackets: 64 });
+    assert.ok(await h.until(() => h.far.receive.stats.records >= records0 + 4, 2000), 'first fragments never arrived');
+    h.pair.clientHost.up.configure({ loss: 1 });
+    await h.sleep(OUTAGE_MS);
+    h.pair.clientHost.up.configure({ loss: 0 });
     assert.equal([...h.abandoned], [1], 'sender abandoned the cut-off message');
     // The next message (reliable) carries the receiver past the gap.
     h.write(2, 3000);
-    const ok = await until(() => h.received.length >= 1 && h.receiverAbandoned.length >= 1, 10_000);
-    await sleep(100);
+    const ok = await h.until(() => h.received.length >= 1 && h.receiverAbandoned.length >= 1, 10_000);
+    await h.sleep(100);
     const big = [...h.handles.values()].find((m) => m.number === 1)!;
     console.log(
       `  message 1: sequence ${big.firstSequenceNumber}..${big.lastSequenceNumber}; receiver abandoned runs ${JSON.stringify(h.receiverAbandoned)}; ` +

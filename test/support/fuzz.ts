@@ -3,8 +3,10 @@
 // truncation, extension, insertion, overwrite with boundary bytes). Seeded, so failures reproduce.
 import * as assert from 'uvu/assert';
 import { Prng } from '../wire-prng.js';
+import { fuzzCount } from './fuzz-scale.js';
 
-export const INPUTS_PER_DECODER = 100_000;
+/** 100,000 per decoder in full (`npm run soak`), a quarter in `npm test` (fuzz-scale.ts). */
+export const INPUTS_PER_DECODER = fuzzCount(100_000);
 
 export interface FuzzOptions {
   /** Seed of the PRNG driving inputs and mutations. */

@@ -1,3 +1,5 @@
+// Soak run (`npm run soak`; not part of `npm test`): a measurement of the kernel and event loop
+// under load, not a protocol test (the numbers and the batching depend on the machine).
 // Measures end-of-turn detection for UdpTransport: setImmediate vs queueMicrotask. A worker
 // thread sends timestamped datagrams at a fixed rate over 127.0.0.1; the owner simulates batched
 // decryption (a fixed cost per batch plus a cost per datagram, busy-waited) and records, per
@@ -21,7 +23,8 @@ function onSent(err) { if (err) errors++; if (++done === count) finish(); }
 function finish() { s.close(() => parentPort.postMessage({ sent, errors })); }
 function slice() {
   const now = process.hrtime.bigint();
-  if (now > limit) { count = sent; }
+  // Hard stop: every send may have completed already, so finish here too (a load-only hang otherwise).
+  if (now > limit) { count = sent; if (done >= count) return finish(); }
   const due = Math.min(count, Math.floor(Number(now - t0) / 1e9 * rate) + 1);
   while (sent < due) {
     // A fresh buffer each time: node may still hold the previous one in libuv's send queue.
