@@ -66,7 +66,7 @@ export class SystemClock implements Clock {
   }
 
   random(n: number): Uint8Array {
-    return randomFillSync(new Uint8Array(n));
+    return systemRandom(n);
   }
 }
 
@@ -97,6 +97,14 @@ class ManualTimer implements TimerHandle {
  * O(1) to cancel (the entry is skipped when it surfaces, and the heap is compacted when cancelled
  * entries outnumber live ones), so a simulation with 100,000 timers stays cheap.
  */
+/**
+ * The SystemClock's random source as a plain function: the default of the handshake's `random`
+ * options when no Clock is injected (the Endpoint passes its Clock's).
+ */
+export function systemRandom(n: number): Uint8Array {
+  return randomFillSync(new Uint8Array(n));
+}
+
 export class ManualClock implements Clock {
   private t: number;
   private seq = 0;

@@ -13,7 +13,8 @@
 // its issue time, and secrets older than the validity window are forgotten. Two MACs tell
 // "not ours / forged / expired" (bad: drop silently, no state, no DH) from "ours, but echoed from
 // another address" (NAT rebinding between IHello and IIKeying: answer Cookie Change, B.1).
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { systemRandom } from '../../time/clock.js';
 import type { SocketAddress } from '../../wire/address.js';
 import { encodeSocketAddress } from '../../wire/address.js';
 
@@ -59,7 +60,7 @@ export class CookieJar {
     this.validityMs = options.validityMs ?? DEFAULT_COOKIE_VALIDITY_MS;
     this.rotationMs = options.rotationMs ?? DEFAULT_COOKIE_ROTATION_MS;
     if (!(this.validityMs > 0) || !(this.rotationMs >= 1000)) throw new RangeError('cookie validity must be > 0 and rotation >= 1000 ms');
-    this.random = options.random ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.random = options.random ?? systemRandom;
   }
 
   private epochOf(issuedSecond: number): number {

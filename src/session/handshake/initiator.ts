@@ -9,7 +9,7 @@
 //   Any state    95 s after opening (configurable) -> failed.
 //
 // Poll style: nextTimeout() says when to call onTimeout(now); inputs return actions.
-import { randomBytes } from 'node:crypto';
+import { systemRandom } from '../../time/clock.js';
 import { decodeCertificate, type Certificate } from '../../crypto/certificate.js';
 import type { InitiatorKeying } from '../../crypto/handshake-crypto.js';
 import { sessionEnvelopes } from '../../crypto/handshake-crypto.js';
@@ -120,7 +120,7 @@ export class HandshakeInitiator {
     this.counters = o.counters ?? new HandshakeCounters();
     this.crypto = o.crypto ?? DEFAULT_CRYPTO_OPS;
     this.directory = o.directory ?? EMPTY_DIRECTORY;
-    this.random = o.random ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.random = o.random ?? systemRandom;
     this.allocateSessionId = o.allocateSessionId ?? (() => randomSessionId(this.random));
     this.attemptTimeoutMs = o.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
     this.maxHalfOpenAttempts = o.maxHalfOpenAttempts ?? DEFAULT_MAX_HALF_OPEN_ATTEMPTS;

@@ -2,7 +2,7 @@
 // section 4; wire-reference B.1, B.2, D.2). Stateless until a valid cookie comes back: an IHello
 // costs an HMAC and an RHello; only an IIKeying echoing a cookie we issued to that very address
 // gets certificate checks, Diffie-Hellman work and a session.
-import { randomBytes } from 'node:crypto';
+import { systemRandom } from '../../time/clock.js';
 import { decodeCertificate } from '../../crypto/certificate.js';
 import { deriveSessionKeys, keysForRole } from '../../crypto/kdf.js';
 import {
@@ -95,7 +95,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export function randomSessionId(random: (n: number) => Uint8Array = (n) => new Uint8Array(randomBytes(n))): Uint8Array {
+export function randomSessionId(random: (n: number) => Uint8Array = systemRandom): Uint8Array {
   for (;;) {
     const id = random(4).slice(0, 4);
     if (id.length === 4 && (id[0]! | id[1]! | id[2]! | id[3]!) !== 0) return id;
@@ -120,7 +120,7 @@ export class HandshakeResponder {
 
   constructor(o: ResponderOptions) {
     this.identity = o.identity;
-    this.random = o.random ?? ((n) => new Uint8Array(randomBytes(n)));
+    this.random = o.random ?? systemRandom;
     this.cookies = o.cookies ?? new CookieJar({ random: this.random });
     this.amplification = o.amplification ?? new AmplificationGuard();
     this.rateLimiter = o.rateLimiter ?? new HandshakeRateLimiter();
