@@ -4,80 +4,15 @@
 // Run it alone on an idle machine: npm run soak (or: npx uvu dist/soak "relay\.soak\.js$").
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
 import { NetConnection } from '../src/flash/net-connection.js';
 import { NetStream } from '../src/flash/net-stream.js';
 import { RtmfpServer } from '../src/server/rtmfp-server.js';
-import type { AmfValue } from '../src/wire/amf/types.js';
 import { ImpairmentRelay } from '../test/support/impairment-relay.js';
-import { mulberry32 } from '../test/support/prng.js';
+import { byKind, Collector, digest, makeFrames, Rng } from '../test/support/relay-frames.js';
 import { LOOP, until, statusOf, connectLocal as connect } from '../test/support/flash-client.js';
 
 const test = suite('live relay');
 
-interface Frame {
-  kind: 'audio' | 'video';
-  timestamp: number;
-  payload: Uint8Array;
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  fill(b: Uint8Array): void {
-    for (let i = 0; i < b.length; i++) b[i] = this.int(256);
-  }
-}
-
-/** A synthetic A/V stream: a keyframe every 25 video frames (H.264-style first bytes), 40 ms apart. */
-function makeFrames(rng: Rng, seconds: number): Frame[] {
-  const frames: Frame[] = [];
-  for (let i = 0; i < seconds * 25; i++) {
-    const t = i * 40;
-    const key = i % 25 === 0;
-    const v = new Uint8Array(key ? 12_000 + rng.int(4000) : 1500 + rng.int(3000));
-    rng.fill(v);
-    v[0] = key ? 0x17 : 0x27; // frame type | codec 7 (AVC)
-    v[1] = 1; // AVC NALU (not a sequence header)
-    frames.push({ kind: 'video', timestamp: t, payload: v });
-    for (const at of [t, t + 20]) {
-      const a = new Uint8Array(200 + rng.int(100));
-      rng.fill(a);
-      a[0] = 0xaf; // AAC
-      a[1] = 1; // raw
-      frames.push({ kind: 'audio', timestamp: at, payload: a });
-    }
-  }
-  return frames;
-}
-
-const digest = (kind: string, ts: number, p: Uint8Array) => createHash('sha256').update(kind).update(String(ts)).update(p).digest('hex');
-
-class Collector {
-  readonly got: string[] = [];
-  readonly metadata: AmfValue[] = [];
-  lastAt = 0;
-  constructor(ns: NetStream) {
-    ns.on('audio', (t, p) => this.add('audio', t, p));
-    ns.on('video', (t, p) => this.add('video', t, p));
-    ns.client.onMetaData = (md: AmfValue) => void this.metadata.push(md);
-  }
-  private add(kind: string, t: number, p: Uint8Array): void {
-    this.got.push(digest(kind, t, p));
-    this.lastAt = Date.now();
-  }
-}
-
-/** Audio and video travel on separate flows: compare each kind's sequence on its own. */
-function byKind(list: string[], frames: Frame[], kind: string): string[] {
-  const wanted = new Set(frames.filter((f) => f.kind === kind).map((f) => digest(f.kind, f.timestamp, f.payload)));
-  return list.filter((d) => wanted.has(d));
-}
 
 test('one publisher, 20 players: every audio and video message intact and in order; metadata first; a stalled player slows nobody', async () => {
   const server = await RtmfpServer.listen({ host: LOOP, port: 0 });
@@ -94,7 +29,7 @@ test('one publisher, 20 players: every audio and video message intact and in ord
       const start = statusOf(ns, 'NetStream.Play.Start');
       ns.play('cam');
       await start;
-      players.push({ ns, c: new Collector(ns) });
+      players.push({ ns, c: new Collector(ns, Date.now) });
     }
     slowRelay = await ImpairmentRelay.open({ server: { address: LOOP, port: server.port }, seed: 1, toClient: { rateBytesPerSec: 40_000, queuePackets: 64 } });
     const slowNc = await connect(slowRelay.address.port);
@@ -103,7 +38,7 @@ test('one publisher, 20 players: every audio and video message intact and in ord
     const slowStart = statusOf(slow, 'NetStream.Play.Start', 10_000);
     slow.play('cam');
     await slowStart;
-    const slowC = new Collector(slow);
+    const slowC = new Collector(slow, Date.now);
 
     const pubNc = await connect(server.port);
     ncs.push(pubNc);

@@ -4,80 +4,12 @@
 // real-UDP relay is in server-relay-udp.test.ts; 20 players over UDP is a soak run.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
 import { NetStream } from '../src/flash/net-stream.js';
-import type { AmfValue } from '../src/wire/amf/types.js';
-import { mulberry32 } from './support/prng.js';
+import { byKind, Collector, digest, makeFrames, Rng } from './support/relay-frames.js';
 import { VnetFlash } from './support/vnet-flash.js';
 
 const test = suite('live relay (virtual network)');
 
-interface Frame {
-  kind: 'audio' | 'video';
-  timestamp: number;
-  payload: Uint8Array;
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  fill(b: Uint8Array): void {
-    for (let i = 0; i < b.length; i++) b[i] = this.int(256);
-  }
-}
-
-/** A synthetic A/V stream: a keyframe every 25 video frames (H.264-style first bytes), 40 ms apart. */
-function makeFrames(rng: Rng, seconds: number): Frame[] {
-  const frames: Frame[] = [];
-  for (let i = 0; i < seconds * 25; i++) {
-    const t = i * 40;
-    const key = i % 25 === 0;
-    const v = new Uint8Array(key ? 12_000 + rng.int(4000) : 1500 + rng.int(3000));
-    rng.fill(v);
-    v[0] = key ? 0x17 : 0x27; // frame type | codec 7 (AVC)
-    v[1] = 1; // AVC NALU (not a sequence header)
-    frames.push({ kind: 'video', timestamp: t, payload: v });
-    for (const at of [t, t + 20]) {
-      const a = new Uint8Array(200 + rng.int(100));
-      rng.fill(a);
-      a[0] = 0xaf; // AAC
-      a[1] = 1; // raw
-      frames.push({ kind: 'audio', timestamp: at, payload: a });
-    }
-  }
-  return frames;
-}
-
-const digest = (kind: string, ts: number, p: Uint8Array) => createHash('sha256').update(kind).update(String(ts)).update(p).digest('hex');
-
-class Collector {
-  readonly got: string[] = [];
-  readonly metadata: AmfValue[] = [];
-  lastAt = 0;
-  constructor(
-    ns: NetStream,
-    private readonly now: () => number,
-  ) {
-    ns.on('audio', (t, p) => this.add('audio', t, p));
-    ns.on('video', (t, p) => this.add('video', t, p));
-    ns.client.onMetaData = (md: AmfValue) => void this.metadata.push(md);
-  }
-  private add(kind: string, t: number, p: Uint8Array): void {
-    this.got.push(digest(kind, t, p));
-    this.lastAt = this.now();
-  }
-}
-
-/** Audio and video travel on separate flows: compare each kind's sequence on its own. */
-function byKind(list: string[], frames: Frame[], kind: string): string[] {
-  const wanted = new Set(frames.filter((f) => f.kind === kind).map((f) => digest(f.kind, f.timestamp, f.payload)));
-  return list.filter((d) => wanted.has(d));
-}
 
 const PLAYERS = 20;
 
