@@ -14,10 +14,15 @@ import { Endpoint, type EndpointCounters } from '../src/session/endpoint.js';
 import { createFlashIdentity, createServerIdentity } from '../src/session/handshake/identity.js';
 import { NegotiationFlag } from '../src/crypto/key-components.js';
 import { openDatagram, startupEnvelope } from '../src/crypto/envelope.js';
-import type { OutgoingFlow, Session } from '../src/session/session.js';
+import type { Session } from '../src/session/session.js';
 import { UdpTransport, type UdpPeer } from '../src/transport/udp-transport.js';
 import { formatIp, type SocketAddress } from '../src/transport/socket-address.js';
 import { floodDatagrams, udpFlood, type FloodContent } from '../test/support/udp-flood.js';
+import { message, sameBytes, Stream } from '../test/support/flood-stream.js';
+import { SystemClock } from '../src/time/clock.js';
+
+/** Paces the streams' writes in real time. */
+const clock = new SystemClock();
 
 const test = suite('hostile datagrams at a live endpoint');
 const LOOP = '127.0.0.1';
@@ -35,63 +40,6 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   while (!cond()) {
     if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(5);
-  }
-}
-
-/** Message `i` of stream `s`: 5..3004 bytes (one to three fragments), index in the first 4 bytes. */
-function message(s: number, i: number): Uint8Array {
-  const n = 5 + ((i * 7919 + s * 131) % 3000);
-  const m = new Uint8Array(n);
-  new DataView(m.buffer, m.byteOffset, m.byteLength).setUint32(0, i);
-  for (let k = 4; k < n; k++) m[k] = (i * 131 + k * 7 + s * 29) & 0xff;
-  return m;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * A client -> server flow of numbered messages. The receiving side checks each one against what
- * message(s, i) must be, in order (one flow is delivered in order, RFC 7016 3.6.3.3).
- */
-class Stream {
-  sent = 0;
-  received = 0;
-  bad = 0;
-  private readonly flow: OutgoingFlow;
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly id: number,
-    client: Session,
-    server: Session,
-  ) {
-    this.flow = client.openFlow(META);
-    server.on('message', (_f, m) => {
-      if (!sameBytes(m, message(this.id, this.received))) this.bad++;
-      this.received++;
-    });
-  }
-
-  write(n: number): void {
-    for (let k = 0; k < n && this.flow.writable; k++) this.flow.write(message(this.id, this.sent++));
-  }
-
-  /** Keeps writing `perTick` messages every `everyMs` until stop() (or `max` messages). */
-  start(perTick: number, everyMs: number, max: number): void {
-    this.timer = setInterval(() => this.write(Math.min(perTick, max - this.sent)), everyMs);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  get done(): boolean {
-    return this.received === this.sent;
   }
 }
 
@@ -198,8 +146,8 @@ test('20,000 random and mutated datagrams at 20k/s: real flows intact, every dat
   const r = await rig();
   try {
     const { server } = r;
-    const f = new Stream(1, r.flashSession, r.serverFlash);
-    const h = new Stream(2, r.hardenedSession, r.serverHardened);
+    const f = new Stream(1, r.flashSession, r.serverFlash, clock, META);
+    const h = new Stream(2, r.hardenedSession, r.serverHardened, clock, META);
     // Real traffic before the flood, so the seeds include session datagrams carrying data and acks.
     f.write(40);
     h.write(40);
@@ -307,8 +255,8 @@ test('a genuine session datagram replayed 100 times from its own source and 100 
   const attacker = await UdpTransport.open({ host: LOOP, port: 0, onBatch: () => undefined });
   try {
     const { server } = r;
-    const f = new Stream(3, r.flashSession, r.serverFlash);
-    const h = new Stream(4, r.hardenedSession, r.serverHardened);
+    const f = new Stream(3, r.flashSession, r.serverFlash, clock, META);
+    const h = new Stream(4, r.hardenedSession, r.serverHardened, clock, META);
     const flashMark = r.sent.flash.length;
     const hardenedMark = r.sent.hardened.length;
     f.write(60);

@@ -15,13 +15,14 @@ import { Endpoint, type EndpointCounters } from '../src/session/endpoint.js';
 import { createFlashIdentity, createServerIdentity } from '../src/session/handshake/identity.js';
 import { NegotiationFlag } from '../src/crypto/key-components.js';
 import { openDatagram, startupEnvelope } from '../src/crypto/envelope.js';
-import type { OutgoingFlow, Session } from '../src/session/session.js';
-import { ManualClock, type TimerHandle } from '../src/time/clock.js';
+import type { Session } from '../src/session/session.js';
+import { ManualClock } from '../src/time/clock.js';
 import { runUntil, settle } from '../src/time/run-until.js';
 import { VirtualNetwork } from '../src/transport/virtual-network.js';
 import type { VirtualPort } from '../src/transport/virtual-port.js';
 import { sameSocketAddress, type SocketAddress } from '../src/transport/socket-address.js';
 import { floodDatagrams, type FloodContent } from './support/udp-flood.js';
+import { message, sameBytes, Stream } from './support/flood-stream.js';
 
 const test = suite('hostile datagrams at a live endpoint (virtual network)');
 const SERVER_IP = '20.1.1.1';
@@ -31,68 +32,6 @@ const SHORT = 4 + 16;
 /** Amplification factor of the handshake's guard (amplification.ts DEFAULT_AMPLIFICATION_FACTOR). */
 const AMPLIFICATION = 5;
 const ALL_FLAGS = NegotiationFlag.SendAlways | NegotiationFlag.SendOnRequest | NegotiationFlag.Request;
-
-/** Message `i` of stream `s`: 5..3004 bytes (one to three fragments), index in the first 4 bytes. */
-function message(s: number, i: number): Uint8Array {
-  const n = 5 + ((i * 7919 + s * 131) % 3000);
-  const m = new Uint8Array(n);
-  new DataView(m.buffer, m.byteOffset, m.byteLength).setUint32(0, i);
-  for (let k = 4; k < n; k++) m[k] = (i * 131 + k * 7 + s * 29) & 0xff;
-  return m;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * A client -> server flow of numbered messages. The receiving side checks each one against what
- * message(s, i) must be, in order (one flow is delivered in order, RFC 7016 3.6.3.3).
- */
-class Stream {
-  sent = 0;
-  received = 0;
-  bad = 0;
-  private readonly flow: OutgoingFlow;
-  private timer: TimerHandle | undefined;
-
-  constructor(
-    readonly id: number,
-    client: Session,
-    server: Session,
-    private readonly clock: ManualClock,
-  ) {
-    this.flow = client.openFlow(META);
-    server.on('message', (_f, m) => {
-      if (!sameBytes(m, message(this.id, this.received))) this.bad++;
-      this.received++;
-    });
-  }
-
-  write(n: number): void {
-    for (let k = 0; k < n && this.flow.writable; k++) this.flow.write(message(this.id, this.sent++));
-  }
-
-  /** Keeps writing `perTick` messages every `everyMs` (virtual) until stop(). */
-  start(perTick: number, everyMs: number): void {
-    const tick = (): void => {
-      this.write(perTick);
-      this.timer = this.clock.setTimer(this.clock.now() + everyMs, tick);
-    };
-    this.timer = this.clock.setTimer(this.clock.now() + everyMs, tick);
-  }
-
-  stop(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-  }
-
-  get done(): boolean {
-    return this.received === this.sent;
-  }
-}
 
 interface Sent {
   datagram: Uint8Array;
@@ -244,8 +183,8 @@ test('20,000 random and mutated datagrams at 20k/s: real flows intact, every dat
   const r = await rig(0xf1);
   try {
     const { server, clock } = r;
-    const f = new Stream(1, r.flashSession, r.serverFlash, clock);
-    const h = new Stream(2, r.hardenedSession, r.serverHardened, clock);
+    const f = new Stream(1, r.flashSession, r.serverFlash, clock, META);
+    const h = new Stream(2, r.hardenedSession, r.serverHardened, clock, META);
     // Real traffic before the flood, so the seeds include session datagrams carrying data and acks.
     f.write(40);
     h.write(40);
@@ -352,8 +291,8 @@ test('a genuine session datagram replayed 100 times from its own source and 100 
     const { server, clock } = r;
     const attacker = r.net.bind();
     attacker.attach(() => undefined);
-    const f = new Stream(3, r.flashSession, r.serverFlash, clock);
-    const h = new Stream(4, r.hardenedSession, r.serverHardened, clock);
+    const f = new Stream(3, r.flashSession, r.serverFlash, clock, META);
+    const h = new Stream(4, r.hardenedSession, r.serverHardened, clock, META);
     const flashMark = r.sent.flash.length;
     const hardenedMark = r.sent.hardened.length;
     f.write(60);
