@@ -12,38 +12,9 @@ import { encodeTcMetadata } from '../src/wire/flash/tc-metadata.js';
 import { decodeFlashMessage } from '../src/wire/flash/message.js';
 import { ManualClock } from '../src/time/clock.js';
 import { LOOP, until } from './support/flash-client.js';
+import { connectMessage, HOSTILE_CONNECT_ARGS as CASES } from './support/hostile-connects.js';
 
 const test = suite('hostile connect');
-
-/** A command message (type 0x14) `connect 1 {app: "live"}` followed by `args` (raw AMF0 bytes). */
-function connectMessage(args: Uint8Array): Uint8Array {
-  const head = [0x14, 0, 0, 0, 0];
-  const str = (s: string) => [0x02, 0, s.length, ...Buffer.from(s)];
-  const key = (s: string) => [0, s.length, ...Buffer.from(s)];
-  const one = [0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0];
-  const co = [0x03, ...key('app'), ...str('live'), 0, 0, 0x09];
-  const start = Uint8Array.from([...head, ...str('connect'), ...one, ...co]);
-  const out = new Uint8Array(start.length + args.length);
-  out.set(start);
-  out.set(args, start.length);
-  return out;
-}
-
-function deep(levels: number): Uint8Array {
-  const out = new Uint8Array(levels * 5 + 1);
-  for (let i = 0; i < levels; i++) out.set([0x0a, 0, 0, 0, 1], i * 5); // strict array of one
-  out[levels * 5] = 0x05;
-  return out;
-}
-
-const CASES: [string, Uint8Array][] = [
-  ['nested 70 deep', deep(70)],
-  // More values than the decoder's maxValues (2^20). A 1.2 MB message, as in the issue, is over
-  // the 1024 fragments a flow takes per message: write() refuses it, a foreign sender gets the
-  // flow refused, and such a session is closed by the connect deadline (server-sessions.test).
-  ['1.1 MB of nulls', new Uint8Array(1_100_000).fill(0x05)],
-  ['a long string declared 4 GB', Uint8Array.from([0x0c, 0xff, 0xff, 0xff, 0xff, 0x41, 0x41])],
-];
 
 class Capture implements ServerLogger {
   readonly lines: { level: string; obj: Record<string, unknown>; msg: string | undefined }[] = [];

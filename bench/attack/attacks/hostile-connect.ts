@@ -5,32 +5,8 @@
 // to encode them).
 import { Endpoint } from '../../../src/session/endpoint.js';
 import { encodeTcMetadata } from '../../../src/wire/flash/tc-metadata.js';
+import { connectMessage, HOSTILE_CONNECT_ARGS as CASES } from '../../../test/support/hostile-connects.js';
 import { CorrectClient, Expectations, LOOPBACK, ServerProcess, waitFor, type Attack } from '../harness.js';
-
-/** A command message (type 0x14) `connect 1 {app: "live"}` followed by `args` (raw AMF0). */
-function connectMessage(args: Uint8Array): Uint8Array {
-  const str = (s: string): number[] => [0x02, 0, s.length, ...Buffer.from(s)];
-  const key = (s: string): number[] => [0, s.length, ...Buffer.from(s)];
-  const one = [0x00, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0];
-  const start = Uint8Array.from([0x14, 0, 0, 0, 0, ...str('connect'), ...one, 0x03, ...key('app'), ...str('live'), 0, 0, 0x09]);
-  const out = new Uint8Array(start.length + args.length);
-  out.set(start);
-  out.set(args, start.length);
-  return out;
-}
-
-function deep(levels: number): Uint8Array {
-  const out = new Uint8Array(levels * 5 + 1);
-  for (let i = 0; i < levels; i++) out.set([0x0a, 0, 0, 0, 1], i * 5); // a strict array of one
-  out[levels * 5] = 0x05;
-  return out;
-}
-
-const CASES: [string, Uint8Array][] = [
-  ['nested 70 deep', deep(70)],
-  ['1.1 MB of nulls', new Uint8Array(1_100_000).fill(0x05)],
-  ['a string declared 4 GB', Uint8Array.from([0x0c, 0xff, 0xff, 0xff, 0xff, 0x41, 0x41])],
-];
 
 const REJECTED = Buffer.from('NetConnection.Connect.Rejected');
 
