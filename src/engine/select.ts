@@ -1,8 +1,5 @@
 import { InlinePacketCipher } from './aes/inline.js';
-import { NodeBatchedCipher } from './aes/node-batched.js';
-import { NodeLongLivedCipher } from './aes/node-long-lived.js';
-import { NodePerPacketCipher } from './aes/node-per-packet.js';
-import { WasmPacketCipher } from './aes/wasm.js';
+import { MEASURED_ENGINE_WINNERS, selectEngine } from './engine-config.js';
 import type { KeyTable } from './key-table.js';
 import type { PacketCipher } from './packet-batch.js';
 import { EngineError } from './pool/errors.js';
@@ -23,16 +20,13 @@ export type PacketCipherChoice = 'auto' | 'node' | 'node-long-lived' | 'node-per
 export type ConcreteCipherChoice = Exclude<PacketCipherChoice, 'auto'>;
 
 /**
- * What 'auto' picks, from bench/results/crypto.json (per 1200-byte packet, batches of 1-256,
- * 2-core VM, Node 20). The coordinator refreshes this from new bench runs.
+ * What 'auto' picks: the engine's measured winner (MEASURED_ENGINE_WINNERS in engine-config.ts,
+ * the one table of winners).
  */
 export const MEASURED_PACKET_CIPHER_WINNER: { choice: ConcreteCipherChoice; source: string; why: string } = {
-  choice: 'node',
+  choice: MEASURED_ENGINE_WINNERS.cipher.choice,
   source: 'bench/results/crypto.json',
-  why:
-    'node:crypto with long-lived ciphers (AES-NI through OpenSSL) is fastest inline: batched decrypt 0.8-0.9 us/packet ' +
-    'at batches of 64-256, 5x the constant-time WASM AES (4.7 us); encrypt 2.7 us long-lived vs 3.5 us WASM (1.3x); ' +
-    'pool rows add a worker round trip and only approach inline at 256-packet batches',
+  why: `${MEASURED_ENGINE_WINNERS.cipher.why}; pool rows add a worker round trip and only approach inline at 256-packet batches`,
 };
 
 export interface SelectPacketCipherOptions {
@@ -69,16 +63,11 @@ export function selectPacketCipher(keys: KeyTable, options: SelectPacketCipherOp
   let cipher: PacketCipher;
   switch (choice) {
     case 'node':
-      cipher = new InlinePacketCipher(new NodeBatchedCipher(keys));
-      break;
     case 'node-long-lived':
-      cipher = new InlinePacketCipher(new NodeLongLivedCipher(keys));
-      break;
     case 'node-per-packet':
-      cipher = new InlinePacketCipher(new NodePerPacketCipher(keys));
-      break;
     case 'wasm':
-      cipher = new InlinePacketCipher(new WasmPacketCipher(keys, { debug: wasmDebug }));
+      // The inline backends are built in one place, the engine configuration.
+      cipher = new InlinePacketCipher(selectEngine({ cipher: choice, wasmDebug }).createCipher(keys));
       break;
     case 'pool-node':
       cipher = new PoolPacketCipher(keys, { ...options.pool, backend: 'node' });
